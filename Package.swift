@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+// Claire de Binare: the cdbctl runbook tool and the trading services, one package.
+import PackageDescription
+
+/// Our own targets build in Swift 6 language mode with strict concurrency (the default for tools 6).
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "claire-de-binare",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cdbctl", targets: ["cdbctl"]),
+        .executable(name: "cdb-bench", targets: ["cdb-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Traits off: we use neither swift-configuration nor the full-Foundation extras, and both cost build time.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    ],
+    targets: [
+        // C system libraries: one shim each, wrapped by exactly one Swift adapter module.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // hiredis' pkg-config adds -D_FILE_OFFSET_BITS=64, which SwiftPM warns about; the modulemap links it directly.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        .target(name: "DedicatedThread", swiftSettings: strict),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "DedicatedThread"], swiftSettings: strict),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "DedicatedThread"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "YAMLParser", dependencies: ["CYAML"], swiftSettings: strict),
+
+        .target(
+            name: "ServiceHost",
+            dependencies: [
+                "RedisClient", "HTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
+        .target(name: "LocalServers", dependencies: ["PostgresClient", "RedisClient"], swiftSettings: strict),
+
+        .executableTarget(
+            name: "cdbctl",
+            dependencies: ["ServiceHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "cdb-bench",
+            dependencies: ["LocalServers", "PostgresClient", "RedisClient",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strict),
+        .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"], swiftSettings: strict),
+        .testTarget(name: "ServiceHostTests", dependencies: ["ServiceHost", "HTTPClient", "LocalServers"], swiftSettings: strict),
+    ]
+)

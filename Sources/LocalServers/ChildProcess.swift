@@ -1,0 +1,133 @@
+import Foundation
+import Synchronization
+
+/// Where a local server could not be started, with the command and its output.
+public struct LocalServerError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Servers started by this process; ended at exit so a test run leaves none behind.
+private let livePIDs = Mutex<Set<Int32>>([])
+private let exitHookInstalled = Mutex(false)
+
+func trackChild(_ pid: Int32) {
+    exitHookInstalled.withLock { installed in
+        if !installed {
+            installed = true
+            atexit {
+                for pid in livePIDs.withLock({ $0 }) { kill(pid, SIGTERM) }
+            }
+        }
+    }
+    livePIDs.withLock { _ = $0.insert(pid) }
+}
+
+func untrackChild(_ pid: Int32) {
+    livePIDs.withLock { _ = $0.remove(pid) }
+}
+
+/// A child started with posix_spawn and reaped with waitpid.
+///
+/// Foundation's `Process.waitUntilExit` spins a run loop, which never turns on a Swift-concurrency
+/// thread; owning the pid outright keeps stop/restart deterministic.
+public final class ChildProcess: Sendable {
+    public let pid: pid_t
+
+    /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null.
+    public init(_ executable: String, _ arguments: [String], outputPath: String? = nil) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let target = outputPath ?? "/dev/null"
+        posix_spawn_file_actions_addopen(&actions, 1, target, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Spawning threads (libdispatch workers) block most signals and the mask is inherited:
+        // without resetting it, the server would never see our SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var defaultSignals = sigset_t()
+        sigfillset(&defaultSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        guard status == 0 else {
+            throw LocalServerError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        pid = child
+        trackChild(child)
+    }
+
+    /// Sends `signal` to the child.
+    public func send(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// Blocks until the child exits and returns its exit status (128 + signal when killed).
+    @discardableResult
+    public func waitForExit() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        untrackChild(pid)
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+}
+
+/// Runs a command to completion and returns its combined output; throws when it exits non-zero.
+@discardableResult
+func runToCompletion(_ executable: String, _ arguments: [String]) throws -> String {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
+    defer { try? FileManager.default.removeItem(at: log) }
+    let status = try ChildProcess(executable, arguments, outputPath: log.path).waitForExit()
+    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    guard status == 0 else {
+        throw LocalServerError(message: "\(executable) \(arguments.joined(separator: " ")) exited \(status): \(text)")
+    }
+    return text
+}
+
+/// A port on 127.0.0.1 nobody listens on right now (the kernel picks it).
+public func freeLoopbackPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw LocalServerError(message: "socket() failed: \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    guard bound else { throw LocalServerError(message: "cannot bind a loopback port: \(String(cString: strerror(errno)))") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Finds an executable on PATH or in the given extra directories.
+func locateExecutable(_ name: String, extraDirectories: [String] = []) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+    for directory in path.split(separator: ":").map(String.init) + extraDirectories {
+        let candidate = directory + "/" + name
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    return nil
+}
+
+/// Waits until `probe` succeeds or `timeout` passes.
+func waitUntil(timeout: Duration, what: String, _ probe: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await probe() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw LocalServerError(message: "\(what) did not become ready within \(timeout)")
+}

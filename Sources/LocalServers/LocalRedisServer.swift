@@ -1,0 +1,54 @@
+import Foundation
+import RedisClient
+import Synchronization
+
+/// A throwaway `redis-server` on a free loopback port, its data in a temporary directory.
+public final class LocalRedisServer: Sendable {
+    public let port: Int
+    public let password: String?
+    public let directory: URL
+    private let process = Mutex<ChildProcess?>(nil)
+
+    /// Starts a server (optionally requiring `password`) and waits until it answers PING.
+    public init(password: String? = nil) async throws {
+        guard locateExecutable("redis-server") != nil else {
+            throw LocalServerError(message: "redis-server is not installed (apt-get install redis-server)")
+        }
+        self.port = try freeLoopbackPort()
+        self.password = password
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try await start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A client configuration pointing at this server.
+    public var configuration: RedisConfiguration {
+        RedisConfiguration(host: "127.0.0.1", port: port, password: password)
+    }
+
+    /// (Re)starts the server on the same port and directory.
+    public func start() async throws {
+        var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path, "--save", "",
+                         "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+        if let password { arguments += ["--requirepass", password] }
+        let child = try ChildProcess(locateExecutable("redis-server") ?? "/usr/bin/redis-server", arguments)
+        process.withLock { $0 = child }
+        let configuration = self.configuration
+        try await waitUntil(timeout: .seconds(10), what: "redis-server on port \(port)") {
+            guard let connection = try? await RedisConnection(configuration) else { return false }
+            return (try? await connection.command("PING")) == .status("PONG")
+        }
+    }
+
+    /// Stops the server (SIGTERM) and waits for it to exit.
+    public func stop() {
+        guard let child = process.withLock({ current in defer { current = nil }; return current }) else { return }
+        child.send(SIGTERM)
+        child.waitForExit()
+    }
+}

@@ -1,0 +1,196 @@
+import CHiredis
+import DedicatedThread
+import Foundation
+
+/// One connection to Redis over hiredis.
+///
+/// The hiredis context lives only inside this actor, whose methods run on a thread of its own:
+/// hiredis blocks in `read(2)`, which must not stall Swift's cooperative pool. A lost connection is
+/// re-established (with backoff, within `reconnectWindow`) by the next call; the call that saw the loss
+/// fails, because whether its command ran is unknown and only the caller can decide to repeat it.
+public actor RedisConnection {
+    public let configuration: RedisConfiguration
+    private let executor: DedicatedThreadExecutor
+    private var context: UnsafeMutablePointer<redisContext>?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Connects, authenticates and selects the database; fails at once (no retries) with a located error.
+    public init(_ configuration: RedisConfiguration) async throws(RedisError) {
+        self.configuration = configuration
+        self.executor = DedicatedThreadExecutor(name: "redis \(configuration.endpoint)")
+        try openContext()
+    }
+
+    isolated deinit {
+        if let context { redisFree(context) }
+        executor.shutdown()
+    }
+
+    /// Runs one command and returns its reply; an error reply is thrown as `RedisError.server`.
+    @discardableResult
+    public func command(_ arguments: any RedisArgument...) throws(RedisError) -> RedisValue {
+        try command(arguments)
+    }
+
+    /// Runs one command given as an argument list.
+    @discardableResult
+    public func command(_ arguments: [any RedisArgument], extraTimeout: Duration = .zero) throws(RedisError) -> RedisValue {
+        let context = try connectedContext()
+        if extraTimeout > .zero { redisSetTimeout(context, (configuration.commandTimeout + extraTimeout).timeval) }
+        defer { if extraTimeout > .zero, let live = self.context { redisSetTimeout(live, configuration.commandTimeout.timeval) } }
+        let raw = withArgv(arguments.map(\.redisBytes)) { argc, argv, lengths in
+            redisCommandArgv(context, argc, argv, lengths)
+        }
+        let reply = try takeReply(raw, context: context)
+        if case .error(let message) = reply {
+            throw .server(endpoint: configuration.endpoint, command: Self.name(of: arguments), message: message)
+        }
+        return reply
+    }
+
+    /// Sends all commands in one write and reads their replies in order (error replies stay values).
+    public func pipeline(_ commands: [[any RedisArgument]]) throws(RedisError) -> [RedisValue] {
+        let context = try connectedContext()
+        for arguments in commands {
+            let status = withArgv(arguments.map(\.redisBytes)) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            if status != REDIS_OK { throw lose(context) }
+        }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReply(context, &raw) != REDIS_OK { throw lose(context) }
+            replies.append(try takeReply(raw, context: context))
+        }
+        return replies
+    }
+
+    /// Closes the connection now; a later call reconnects.
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    // MARK: connection management
+
+    private func connectedContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        if let context { return context }
+        // Reconnect after a loss, backing off so a restarting server is not hammered.
+        let deadline = ContinuousClock.now + configuration.reconnectWindow
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                try openContext()
+                if let context { return context }
+            } catch {
+                if ContinuousClock.now + delay > deadline { throw error }
+                Thread.sleep(forTimeInterval: delay.timeInterval)
+                delay = min(delay * 2, .seconds(1))
+            }
+        }
+    }
+
+    private func openContext() throws(RedisError) {
+        guard let fresh = redisConnectWithTimeout(configuration.host, Int32(configuration.port), configuration.connectTimeout.timeval) else {
+            throw .connection(endpoint: configuration.endpoint, reason: "cannot allocate a hiredis context")
+        }
+        if fresh.pointee.err != 0 {
+            let reason = Self.errorText(fresh)
+            redisFree(fresh)
+            throw .connection(endpoint: configuration.endpoint, reason: reason)
+        }
+        redisSetTimeout(fresh, configuration.commandTimeout.timeval)
+        context = fresh
+        var handshake: [[any RedisArgument]] = []
+        if let password = configuration.password, !password.isEmpty {
+            handshake.append(configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password])
+        }
+        if configuration.database != 0 { handshake.append(["SELECT", configuration.database]) }
+        if let name = configuration.clientName { handshake.append(["CLIENT", "SETNAME", name]) }
+        do {
+            for arguments in handshake { try command(arguments) }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Frees a context whose I/O failed and turns its error into a `RedisError`.
+    private func lose(_ broken: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let reason = broken.pointee.err == REDIS_ERR_EOF ? "server closed the connection" : Self.errorText(broken)
+        redisFree(broken)
+        if context == broken { context = nil }
+        return .connection(endpoint: configuration.endpoint, reason: reason)
+    }
+
+    private func takeReply(_ raw: UnsafeMutableRawPointer?, context: UnsafeMutablePointer<redisContext>) throws(RedisError) -> RedisValue {
+        guard let raw else { throw lose(context) }
+        defer { freeReplyObject(raw) }
+        return RedisValue(reply: raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    static func name(of arguments: [any RedisArgument]) -> String {
+        arguments.first.map { String(decoding: $0.redisBytes, as: UTF8.self).uppercased() } ?? "(empty)"
+    }
+}
+
+extension RedisValue {
+    /// Copies a hiredis reply tree into Swift values.
+    init(reply: UnsafePointer<redisReply>) {
+        let node = reply.pointee
+        switch node.type {
+        case REDIS_REPLY_STRING:
+            self = .bulk(node.str.map { Array(UnsafeRawBufferPointer(start: $0, count: node.len)) } ?? [])
+        case REDIS_REPLY_STATUS:
+            self = .status(node.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: node.len), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_ERROR:
+            self = .error(node.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: node.len), as: UTF8.self) } ?? "")
+        case REDIS_REPLY_INTEGER:
+            self = .integer(Int64(node.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisValue] = []
+            elements.reserveCapacity(node.elements)
+            for index in 0..<node.elements {
+                if let child = node.element[index] { elements.append(RedisValue(reply: child)) } else { elements.append(.null) }
+            }
+            self = .array(elements)
+        default:
+            self = .null
+        }
+    }
+}
+
+/// Lays the arguments out in one buffer and hands hiredis the `argv`/`argvlen` pair it wants.
+func withArgv<Result>(
+    _ arguments: [[UInt8]],
+    _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result
+) -> Result {
+    let total = arguments.reduce(0) { $0 + $1.count }
+    let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
+    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(arguments.count, 1))
+    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: max(arguments.count, 1))
+    defer {
+        storage.deallocate()
+        argv.deallocate()
+        lengths.deallocate()
+    }
+    var offset = 0
+    for (index, argument) in arguments.enumerated() {
+        argument.withUnsafeBytes { source in
+            if let base = source.baseAddress { UnsafeMutableRawPointer(storage + offset).copyMemory(from: base, byteCount: argument.count) }
+        }
+        argv[index] = UnsafePointer(storage + offset)
+        lengths[index] = argument.count
+        offset += argument.count
+    }
+    return body(Int32(arguments.count), argv, lengths)
+}

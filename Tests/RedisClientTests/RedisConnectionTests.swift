@@ -1,0 +1,153 @@
+import Foundation
+import LocalServers
+import RedisClient
+import Testing
+
+@Suite("Redis adapter against a real redis-server")
+struct RedisConnectionTests {
+    @Test("values travel binary-safe, NUL and CRLF included")
+    func binarySafeRoundTrip() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let key = uniqueName("binary")
+        let payload: [UInt8] = [0, 13, 10, 255, 36, 42, 0]
+        try await redis.command(["SET", key, payload])
+        #expect(try await redis.command("GET", key).bytes == payload)
+    }
+
+    @Test("a pipeline returns every reply in order, error replies as values")
+    func pipelineKeepsOrder() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let key = uniqueName("pipeline")
+        let replies = try await redis.pipeline([["INCR", key], ["INCR", key], ["HGET", key, "x"], ["GET", key]])
+        #expect(replies.count == 4)
+        #expect(replies[0] == .integer(1))
+        #expect(replies[1] == .integer(2))
+        guard case .error(let message) = replies[2] else {
+            Issue.record("expected a WRONGTYPE error, got \(replies[2])")
+            return
+        }
+        #expect(message.hasPrefix("WRONGTYPE"))
+        #expect(replies[3].string == "2")
+    }
+
+    @Test("an error reply is thrown with the command and the server's message")
+    func errorReplyIsThrown() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let error = await #expect(throws: RedisError.self) { try await redis.command("NOSUCHCOMMAND", "x") }
+        #expect(error?.description.contains("NOSUCHCOMMAND failed") == true)
+    }
+
+    @Test("consumer group: entries a dead consumer left pending are claimed and acknowledged by another")
+    func pendingRecoveryAfterConsumerDies() async throws {
+        let server = try await SharedServers.redis()
+        let stream = uniqueName("orders")
+        let producer = try await RedisConnection(server.configuration)
+        #expect(try await producer.createGroup(stream, group: "risk", startID: "0"))
+        #expect(try await producer.createGroup(stream, group: "risk", startID: "0") == false)
+        for index in 0..<5 {
+            try await producer.xadd(stream, maxLength: 1000, fields: [("event", "{\"n\":\(index)}")])
+        }
+
+        let doomed = try await RedisConnection(server.configuration)
+        let delivered = try await doomed.readGroup(group: "risk", consumer: "a", streams: [stream], count: 10, block: .milliseconds(100))
+        #expect(delivered.first?.entries.count == 5)
+        await doomed.close()  // consumer "a" dies without acknowledging
+
+        let pending = try await producer.pending(stream, group: "risk")
+        #expect(pending.count == 5)
+        #expect(pending.consumers["a"] == 5)
+
+        let survivor = try await RedisConnection(server.configuration)
+        // Nothing new for "b": the five are pending at "a", not undelivered.
+        let nothingNew = try await survivor.readGroup(group: "risk", consumer: "b", streams: [stream], count: 10, block: .milliseconds(50))
+        #expect(nothingNew.isEmpty)
+        try await Task.sleep(for: .milliseconds(30))
+        let claimed = try await survivor.autoClaim(stream, group: "risk", consumer: "b", minIdle: .milliseconds(20))
+        #expect(claimed.entries.map { $0["event"] } == (0..<5).map { "{\"n\":\($0)}" })
+        #expect(try await survivor.ack(stream, group: "risk", ids: claimed.entries.map(\.id)) == 5)
+        #expect(try await producer.pending(stream, group: "risk").count == 0)
+        let info = try await producer.groups(of: stream)
+        #expect(info.first?.name == "risk")
+        #expect(info.first?.pending == 0)
+    }
+
+    @Test("XREADGROUP with BLOCK returns empty when the block time passes")
+    func blockingReadTimesOut() async throws {
+        let server = try await SharedServers.redis()
+        let stream = uniqueName("quiet")
+        let redis = try await RedisConnection(server.configuration)
+        try await redis.createGroup(stream, group: "g")
+        let start = ContinuousClock.now
+        let result = try await redis.readGroup(group: "g", consumer: "c", streams: [stream], count: 1, block: .milliseconds(300))
+        #expect(result.isEmpty)
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+    }
+
+    @Test("PUBLISH reaches a SUBSCRIBE on another connection")
+    func publishSubscribe() async throws {
+        let server = try await SharedServers.redis()
+        let channel = uniqueName("market_data")
+        let subscription = try await RedisSubscription(server.configuration, channels: [channel])
+        let publisher = try await RedisConnection(server.configuration)
+        #expect(try await publisher.publish(channel, "{\"symbol\":\"BTCUSDT\",\"price\":50000.0}") == 1)
+        var iterator = subscription.messages.makeAsyncIterator()
+        let message = try await iterator.next()
+        #expect(message?.channel == channel)
+        #expect(message?.text == "{\"symbol\":\"BTCUSDT\",\"price\":50000.0}")
+        subscription.close()
+    }
+
+    @Test("INFO comes back as fields")
+    func infoFields() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let info = try await redis.info("server")
+        #expect(info["tcp_port"] == String(server.port))
+    }
+
+    @Test("after a server restart the same connection works again")
+    func reconnectsAfterRestart() async throws {
+        let server = try await LocalRedisServer()
+        let redis = try await RedisConnection(server.configuration)
+        #expect(try await redis.command("PING") == .status("PONG"))
+        server.stop()
+        let error = await #expect(throws: RedisError.self) { try await redis.command("PING") }
+        #expect(error?.isConnectionLoss == true)
+        try await server.start()
+        #expect(try await redis.command("PING") == .status("PONG"))
+    }
+
+    @Test("a wrong password is reported as an authentication failure")
+    func wrongPassword() async throws {
+        let server = try await LocalRedisServer(password: "right-password")
+        var configuration = server.configuration
+        configuration.password = "wrong-password"
+        let error = await #expect(throws: RedisError.self) { try await RedisConnection(configuration) }
+        #expect(error?.description.contains("authentication failed") == true)
+        #expect(error?.description.contains("127.0.0.1:\(server.port)") == true)
+        configuration.password = "right-password"
+        #expect(try await RedisConnection(configuration).command("PING") == .status("PONG"))
+    }
+
+    @Test("an unreachable server is named with the cause")
+    func unreachableServer() async throws {
+        let port = try freeLoopbackPort()
+        let error = await #expect(throws: RedisError.self) {
+            try await RedisConnection(RedisConfiguration(host: "127.0.0.1", port: port))
+        }
+        #expect(error?.description.contains("redis 127.0.0.1:\(port):") == true)
+        #expect(error?.description.contains("refused") == true)
+    }
+
+    @Test("malformed redis URLs are rejected with the reason")
+    func urlParsing() throws {
+        let parsed = try RedisConfiguration(url: "redis://:secret@cache:6380/2")
+        #expect(parsed.host == "cache" && parsed.port == 6380 && parsed.password == "secret" && parsed.database == 2)
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "http://cache:6379") }
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://cache:6379/x") }
+        #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://cache:abc") }
+    }
+}
