@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
@@ -67,8 +68,18 @@ let package = Package(
 
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests",
+            dependencies: ["HTTPClient", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"], swiftSettings: strict),
-        .testTarget(name: "ServiceHostTests", dependencies: ["ServiceHost", "HTTPClient", "LocalServers"], swiftSettings: strict),
+        .testTarget(
+            name: "ServiceHostTests",
+            dependencies: ["ServiceHost", "HTTPClient", "LocalServers",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: strict
+        ),
     ]
 )

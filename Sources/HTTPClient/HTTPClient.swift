@@ -51,7 +51,7 @@ public struct HTTPResponse: Sendable {
 }
 
 /// A transfer that failed before a response arrived: libcurl's code and message, and the URL.
-public struct HTTPError: Error, CustomStringConvertible, Equatable {
+public struct HTTPTransferError: Error, CustomStringConvertible, Equatable {
     public var url: String
     public var unixSocketPath: String?
     /// The `CURLcode` (e.g. 7 = could not connect, 28 = timed out).
@@ -66,7 +66,7 @@ public struct HTTPError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// An HTTP client over libcurl. Each request gets an easy handle of its own on a thread outside Swift's
+/// An HTTP client over libcurl. Each request gets an easy handle and a thread of its own, outside Swift's
 /// cooperative pool (`curl_easy_perform` blocks), so the client is freely shareable.
 public struct HTTPClient: Sendable {
     public init() {
@@ -77,28 +77,28 @@ public struct HTTPClient: Sendable {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Sends the request and waits for the response; any HTTP status is a response, not an error.
-    public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
-        let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Self.perform(request))
-            }
+    public func send(_ request: HTTPRequest) async throws(HTTPTransferError) -> HTTPResponse {
+        // A thread of its own per transfer: on Linux the global dispatch queues share their (core-sized)
+        // width with Swift's cooperative pool, so blocking there can starve every async task.
+        let result: Result<HTTPResponse, HTTPTransferError> = await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: Self.perform(request)) }.start()
         }
         return try result.get()
     }
 
     /// `GET url`.
-    public func get(_ url: String, timeout: Duration = .seconds(5), unixSocketPath: String? = nil) async throws(HTTPError) -> HTTPResponse {
+    public func get(_ url: String, timeout: Duration = .seconds(5), unixSocketPath: String? = nil) async throws(HTTPTransferError) -> HTTPResponse {
         try await send(HTTPRequest(url: url, timeout: timeout, unixSocketPath: unixSocketPath))
     }
 
     /// `POST url` with a JSON body.
-    public func post(_ url: String, json: [UInt8], headers: [(name: String, value: String)] = [], timeout: Duration = .seconds(5)) async throws(HTTPError) -> HTTPResponse {
+    public func post(_ url: String, json: [UInt8], headers: [(name: String, value: String)] = [], timeout: Duration = .seconds(5)) async throws(HTTPTransferError) -> HTTPResponse {
         try await send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")] + headers, body: json, timeout: timeout))
     }
 
-    private static func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPError> {
+    private static func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPTransferError> {
         guard let handle = curl_easy_init() else {
-            return .failure(HTTPError(url: request.url, unixSocketPath: request.unixSocketPath, code: -1, message: "cannot create a curl handle"))
+            return .failure(HTTPTransferError(url: request.url, unixSocketPath: request.unixSocketPath, code: -1, message: "cannot create a curl handle"))
         }
         defer { curl_easy_cleanup(handle) }
         let sink = ResponseSink()
@@ -148,7 +148,7 @@ public struct HTTPClient: Sendable {
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            return .failure(HTTPError(url: request.url, unixSocketPath: request.unixSocketPath, code: Int(code.rawValue), message: message))
+            return .failure(HTTPTransferError(url: request.url, unixSocketPath: request.unixSocketPath, code: Int(code.rawValue), message: message))
         }
         var status = 0
         cdb_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -71,6 +71,14 @@ public final class ChildProcess: Sendable {
         kill(pid, signal)
     }
 
+    /// Waits for the child to exit, on a thread of its own (waitpid blocks), and returns its exit status.
+    @discardableResult
+    public func exitStatus() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            Thread { [self] in continuation.resume(returning: waitForExit()) }.start()
+        }
+    }
+
     /// Blocks until the child exits and returns its exit status (128 + signal when killed).
     @discardableResult
     public func waitForExit() -> Int32 {
@@ -84,10 +92,10 @@ public final class ChildProcess: Sendable {
 
 /// Runs a command to completion and returns its combined output; throws when it exits non-zero.
 @discardableResult
-func runToCompletion(_ executable: String, _ arguments: [String]) throws -> String {
+func runToCompletion(_ executable: String, _ arguments: [String]) async throws -> String {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
     defer { try? FileManager.default.removeItem(at: log) }
-    let status = try ChildProcess(executable, arguments, outputPath: log.path).waitForExit()
+    let status = try await ChildProcess(executable, arguments, outputPath: log.path).exitStatus()
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     guard status == 0 else {
         throw LocalServerError(message: "\(executable) \(arguments.joined(separator: " ")) exited \(status): \(text)")

@@ -25,8 +25,8 @@ public final class LocalPostgresServer: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let passwordFile = directory.appendingPathComponent("pwfile")
         try password.write(to: passwordFile, atomically: true, encoding: .utf8)
-        try handOverToServerUser(directory)
-        try run(initdb, ["-D", data.path, "-U", user, "--pwfile", passwordFile.path, "--auth-host=scram-sha-256",
+        try await handOverToServerUser(directory)
+        try await run(initdb, ["-D", data.path, "-U", user, "--pwfile", passwordFile.path, "--auth-host=scram-sha-256",
                          "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
         try await start()
         try await createDatabase("claire_de_binare")
@@ -90,13 +90,13 @@ public final class LocalPostgresServer: Sendable {
                 ["--reuid", "postgres", "--regid", "postgres", "--init-groups", "--", executable] + arguments)
     }
 
-    private func run(_ executable: String, _ arguments: [String]) throws {
+    private func run(_ executable: String, _ arguments: [String]) async throws {
         let (program, fullArguments) = privilegeDrop(executable, arguments)
-        try runToCompletion(program, fullArguments)
+        try await runToCompletion(program, fullArguments)
     }
 
-    private func handOverToServerUser(_ directory: URL) throws {
+    private func handOverToServerUser(_ directory: URL) async throws {
         guard runsAsRoot else { return }
-        try runToCompletion("/bin/chown", ["-R", "postgres:postgres", directory.path])
+        try await runToCompletion("/bin/chown", ["-R", "postgres:postgres", directory.path])
     }
 }

@@ -1,0 +1,57 @@
+import Foundation
+import Prometheus
+
+/// The Prometheus registry of one service; every metric name gets the `cdb_` prefix.
+public struct ServiceMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    public let service: String
+
+    public init(service: String, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.service = service
+    }
+
+    /// A monotonically increasing count, named `cdb_<name>`.
+    public func counter(_ name: String, help: String, labels: [(String, String)] = []) -> Counter {
+        registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
+    }
+
+    /// A value that goes up and down, named `cdb_<name>`.
+    public func gauge(_ name: String, help: String, labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(descriptor: Self.descriptor(name, help), labels: labels)
+    }
+
+    /// A latency histogram in seconds, named `cdb_<name>`, with buckets from 100 µs to 10 s.
+    public func latencyHistogram(_ name: String, help: String, labels: [(String, String)] = []) -> DurationHistogram {
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor(name, help), labels: labels,
+            buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+                      .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10)])
+    }
+
+    /// The text exposition, with the process' resident memory refreshed first.
+    public func exposition() -> [UInt8] {
+        residentMemory.set(to: Double(Self.residentMemoryBytes()))
+        return registry.emitToBuffer()
+    }
+
+    private var residentMemory: Gauge {
+        registry.makeGauge(descriptor: Self.descriptor("process_resident_memory_bytes", "Resident set size of the service process"),
+                           labels: [("service", service)])
+    }
+
+    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "cdb", metricName: name, unitName: "", helpText: help)
+    }
+
+    /// VmRSS from /proc/self/status (0 where there is no /proc).
+    static func residentMemoryBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            return kilobytes * 1024
+        }
+        return 0
+    }
+}

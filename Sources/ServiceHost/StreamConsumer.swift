@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import RedisClient
+import ServiceLifecycle
+
+/// Reads one Redis stream as a member of a consumer group and hands batches to a handler, at least once.
+///
+/// Entries are acknowledged only after the handler returned, i.e. after their effect is durable; a
+/// handler that throws leaves them pending and they are delivered again. On start the consumer first
+/// re-reads what it had been given before a crash (its own pending entries) and then claims entries
+/// other consumers left idle for longer than `claimIdle` (a dead replica). The blocking read is short,
+/// so a graceful shutdown finishes the batch in hand and stops within about `block`.
+public struct StreamConsumer: Service {
+    /// What to read and as whom.
+    public struct Settings: Sendable {
+        public var stream: String
+        public var group: String
+        /// Stable across restarts (service name), so a restarted service finds its own pending entries.
+        public var consumer: String
+        public var batchSize: Int
+        public var block: Duration
+        public var claimIdle: Duration
+
+        public init(stream: String, group: String, consumer: String, batchSize: Int = 256, block: Duration = .milliseconds(500), claimIdle: Duration = .seconds(30)) {
+            self.stream = stream
+            self.group = group
+            self.consumer = consumer
+            self.batchSize = batchSize
+            self.block = block
+            self.claimIdle = claimIdle
+        }
+    }
+
+    public typealias Handler = @Sendable ([StreamEntry]) async throws -> Void
+
+    private let redis: RedisConfiguration
+    private let settings: Settings
+    private let handler: Handler
+    private let logger: Logger
+
+    public init(redis: RedisConfiguration, settings: Settings, logger: Logger, handler: @escaping Handler) {
+        self.redis = redis
+        self.settings = settings
+        self.handler = handler
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var backoff = Backoff()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let connection = try await RedisConnection(redis)
+                try await connection.createGroup(settings.stream, group: settings.group, startID: "0")
+                try await recoverPending(connection)
+                backoff.reset()
+                try await consume(connection)
+            } catch {
+                let delay = backoff.next()
+                logger.error("stream consumer failed, retrying", metadata: [
+                    "stream": "\(settings.stream)", "error": "\(error)", "retry_in_ms": "\(Int(delay.milliseconds))"])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// Redelivers this consumer's own unacknowledged entries, then those other consumers abandoned.
+    private func recoverPending(_ connection: RedisConnection) async throws {
+        while true {
+            let own = try await connection.readGroup(
+                group: settings.group, consumer: settings.consumer, streams: [settings.stream], count: settings.batchSize, block: nil, startID: "0")
+            let entries = own.first?.entries ?? []
+            if entries.isEmpty { break }
+            logger.info("redelivering own pending entries", metadata: ["stream": "\(settings.stream)", "count": "\(entries.count)"])
+            try await deliver(entries, on: connection)
+        }
+        var start = "0-0"
+        repeat {
+            let claimed = try await connection.autoClaim(
+                settings.stream, group: settings.group, consumer: settings.consumer, minIdle: settings.claimIdle, start: start, count: settings.batchSize)
+            if !claimed.entries.isEmpty {
+                logger.warning("claimed entries another consumer left pending", metadata: ["stream": "\(settings.stream)", "count": "\(claimed.entries.count)"])
+                try await deliver(claimed.entries, on: connection)
+            }
+            start = claimed.nextStart
+        } while start != "0-0"
+    }
+
+    private func consume(_ connection: RedisConnection) async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let batch = try await connection.readGroup(
+                group: settings.group, consumer: settings.consumer, streams: [settings.stream], count: settings.batchSize, block: settings.block)
+            guard let entries = batch.first?.entries, !entries.isEmpty else { continue }
+            try await deliver(entries, on: connection)
+        }
+    }
+
+    private func deliver(_ entries: [StreamEntry], on connection: RedisConnection) async throws {
+        try await handler(entries)
+        try await connection.ack(settings.stream, group: settings.group, ids: entries.map(\.id))
+    }
+}
+
+/// Exponential backoff with jitter, 100 ms doubling to 5 s.
+struct Backoff {
+    private var attempt = 0
+
+    mutating func next() -> Duration {
+        defer { attempt += 1 }
+        let base = min(5000.0, 100.0 * pow(2.0, Double(attempt)))
+        return .milliseconds(Int64(base * Double.random(in: 0.8...1.2)))
+    }
+
+    mutating func reset() {
+        attempt = 0
+    }
+}
