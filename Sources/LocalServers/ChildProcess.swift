@@ -11,13 +11,16 @@ public struct LocalServerError: Error, CustomStringConvertible {
 private let livePIDs = Mutex<Set<Int32>>([])
 private let exitHookInstalled = Mutex(false)
 
+/// Runs at exit: a C callback, so a plain function rather than a closure.
+private func stopLiveChildren() {
+    for pid in livePIDs.withLock({ $0 }) { kill(pid, SIGTERM) }
+}
+
 func trackChild(_ pid: Int32) {
     exitHookInstalled.withLock { installed in
         if !installed {
             installed = true
-            atexit {
-                for pid in livePIDs.withLock({ $0 }) { kill(pid, SIGTERM) }
-            }
+            atexit(stopLiveChildren)
         }
     }
     livePIDs.withLock { _ = $0.insert(pid) }
@@ -92,7 +95,7 @@ public final class ChildProcess: Sendable {
 
 /// Runs a command to completion and returns its combined output; throws when it exits non-zero.
 @discardableResult
-func runToCompletion(_ executable: String, _ arguments: [String]) async throws -> String {
+public func runToCompletion(_ executable: String, _ arguments: [String]) async throws -> String {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
     defer { try? FileManager.default.removeItem(at: log) }
     let status = try await ChildProcess(executable, arguments, outputPath: log.path).exitStatus()
@@ -121,7 +124,7 @@ public func freeLoopbackPort() throws -> Int {
 }
 
 /// Finds an executable on PATH or in the given extra directories.
-func locateExecutable(_ name: String, extraDirectories: [String] = []) -> String? {
+public func locateExecutable(_ name: String, extraDirectories: [String] = []) -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
     for directory in path.split(separator: ":").map(String.init) + extraDirectories {
         let candidate = directory + "/" + name

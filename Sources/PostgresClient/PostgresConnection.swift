@@ -11,7 +11,9 @@ import Foundation
 public actor PostgresConnection {
     public let configuration: PostgresConfiguration
     private let executor: DedicatedThreadExecutor
-    private var connection: OpaquePointer?
+    // Touched only on the actor's thread; `nonisolated(unsafe)` lets the (nonisolated) deinit free it,
+    // because `isolated deinit` miscompiles across modules in optimised builds ("circular reference").
+    private nonisolated(unsafe) var connection: OpaquePointer?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -22,7 +24,7 @@ public actor PostgresConnection {
         try open()
     }
 
-    isolated deinit {
+    deinit {
         if let connection { PQfinish(connection) }
         executor.shutdown()
     }

@@ -11,7 +11,9 @@ import Foundation
 public actor RedisConnection {
     public let configuration: RedisConfiguration
     private let executor: DedicatedThreadExecutor
-    private var context: UnsafeMutablePointer<redisContext>?
+    // Touched only on the actor's thread; `nonisolated(unsafe)` lets the (nonisolated) deinit free it,
+    // because `isolated deinit` miscompiles across modules in optimised builds ("circular reference").
+    private nonisolated(unsafe) var context: UnsafeMutablePointer<redisContext>?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -22,7 +24,7 @@ public actor RedisConnection {
         try openContext()
     }
 
-    isolated deinit {
+    deinit {
         if let context { redisFree(context) }
         executor.shutdown()
     }
@@ -39,12 +41,12 @@ public actor RedisConnection {
         let context = try connectedContext()
         if extraTimeout > .zero { redisSetTimeout(context, (configuration.commandTimeout + extraTimeout).timeval) }
         defer { if extraTimeout > .zero, let live = self.context { redisSetTimeout(live, configuration.commandTimeout.timeval) } }
-        let raw = withArgv(arguments.map(\.redisBytes)) { argc, argv, lengths in
-            redisCommandArgv(context, argc, argv, lengths)
-        }
+        if !RESP.append(arguments, to: context) { throw lose(context) }
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReply(context, &raw) != REDIS_OK { throw lose(context) }
         let reply = try takeReply(raw, context: context)
         if case .error(let message) = reply {
-            throw .server(endpoint: configuration.endpoint, command: Self.name(of: arguments), message: message)
+            throw .server(endpoint: configuration.endpoint, command: RESP.name(of: arguments), message: message)
         }
         return reply
     }
@@ -52,12 +54,11 @@ public actor RedisConnection {
     /// Sends all commands in one write and reads their replies in order (error replies stay values).
     public func pipeline(_ commands: [[any RedisArgument]]) throws(RedisError) -> [RedisValue] {
         let context = try connectedContext()
-        for arguments in commands {
-            let status = withArgv(arguments.map(\.redisBytes)) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            if status != REDIS_OK { throw lose(context) }
-        }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(commands.count * 64)
+        for arguments in commands { RESP.appendCommand(arguments, to: &buffer) }
+        // One buffer for the whole pipeline; the first reply read flushes it in as few writes as the socket takes.
+        if !RESP.append(encoded: buffer, to: context) { throw lose(context) }
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
         for _ in commands {
@@ -137,10 +138,6 @@ public actor RedisConnection {
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
     }
-
-    static func name(of arguments: [any RedisArgument]) -> String {
-        arguments.first.map { String(decoding: $0.redisBytes, as: UTF8.self).uppercased() } ?? "(empty)"
-    }
 }
 
 extension RedisValue {
@@ -167,30 +164,4 @@ extension RedisValue {
             self = .null
         }
     }
-}
-
-/// Lays the arguments out in one buffer and hands hiredis the `argv`/`argvlen` pair it wants.
-func withArgv<Result>(
-    _ arguments: [[UInt8]],
-    _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result
-) -> Result {
-    let total = arguments.reduce(0) { $0 + $1.count }
-    let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(total, 1))
-    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(arguments.count, 1))
-    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: max(arguments.count, 1))
-    defer {
-        storage.deallocate()
-        argv.deallocate()
-        lengths.deallocate()
-    }
-    var offset = 0
-    for (index, argument) in arguments.enumerated() {
-        argument.withUnsafeBytes { source in
-            if let base = source.baseAddress { UnsafeMutableRawPointer(storage + offset).copyMemory(from: base, byteCount: argument.count) }
-        }
-        argv[index] = UnsafePointer(storage + offset)
-        lengths[index] = argument.count
-        offset += argument.count
-    }
-    return body(Int32(arguments.count), argv, lengths)
 }

@@ -50,10 +50,20 @@ extension RedisConnection {
 
     /// The argument list of an `XADD`, for pipelining several.
     public static func xaddArguments(_ stream: String, maxLength: Int?, fields: [(String, any RedisArgument)]) -> [any RedisArgument] {
-        var arguments: [any RedisArgument] = ["XADD", stream]
-        if let maxLength { arguments += ["MAXLEN", "~", maxLength] }
+        var arguments: [any RedisArgument] = []
+        arguments.reserveCapacity(6 + fields.count * 2)
+        arguments.append("XADD")
+        arguments.append(stream)
+        if let maxLength {
+            arguments.append("MAXLEN")
+            arguments.append("~")
+            arguments.append(maxLength)
+        }
         arguments.append("*")
-        for (name, value) in fields { arguments += [name, value] }
+        for (name, value) in fields {
+            arguments.append(name)
+            arguments.append(value)
+        }
         return arguments
     }
 

@@ -60,27 +60,22 @@ public final class RedisSubscription: Sendable {
         redisSetTimeout(context, configuration.commandTimeout.timeval)
 
         if let password = configuration.password, !password.isEmpty {
-            let auth: [[UInt8]] = configuration.username.map { ["AUTH".redisBytes, $0.redisBytes, password.redisBytes] }
-                ?? ["AUTH".redisBytes, password.redisBytes]
-            for arguments in [auth] {
-                let reply = withArgv(arguments) { redisCommandArgv(context, $0, $1, $2) }
-                guard let reply else {
-                    ready.resume(returning: .failure(.connection(endpoint: endpoint, reason: RedisConnection.errorText(context))))
-                    messages.finish()
-                    return
-                }
-                let value = RedisValue(reply: reply.assumingMemoryBound(to: redisReply.self))
-                freeReplyObject(reply)
-                if case .error(let message) = value {
-                    ready.resume(returning: .failure(.server(endpoint: endpoint, command: "AUTH", message: message)))
-                    messages.finish()
-                    return
-                }
+            let auth: [any RedisArgument] = configuration.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+            var reply: UnsafeMutableRawPointer?
+            guard RESP.append(auth, to: context), redisGetReply(context, &reply) == REDIS_OK, let reply else {
+                ready.resume(returning: .failure(.connection(endpoint: endpoint, reason: RedisConnection.errorText(context))))
+                messages.finish()
+                return
+            }
+            let value = RedisValue(reply: reply.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(reply)
+            if case .error(let message) = value {
+                ready.resume(returning: .failure(.server(endpoint: endpoint, command: "AUTH", message: message)))
+                messages.finish()
+                return
             }
         }
-        let subscribe = ["SUBSCRIBE".redisBytes] + channels.map(\.redisBytes)
-        _ = withArgv(subscribe) { redisAppendCommandArgv(context, $0, $1, $2) }
-
+        _ = RESP.append(["SUBSCRIBE"] + channels.map { $0 as any RedisArgument }, to: context)
         var confirmed = 0
         var readyResumed = false
         func fail(_ error: RedisError) {
