@@ -38,6 +38,9 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "YAMLParser", dependencies: ["CYAML"], swiftSettings: strict),
 
+        /// Pure trading logic: events, strategy, sizing, risk rules, paper fills, accounting, metrics. No I/O.
+        .target(name: "TradingCore", swiftSettings: strict),
+
         .target(
             name: "ServiceHost",
             dependencies: [
@@ -66,6 +69,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),
         .testTarget(

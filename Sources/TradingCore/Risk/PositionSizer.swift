@@ -1,0 +1,106 @@
+import Foundation
+
+/// How large an order a signal gets.
+///
+/// BUY: target notional = equity × `targetPositionPct` × confidence (clamped to [0, 1]; a
+/// non-finite confidence counts as 0), then cut so that after the
+/// fill (including its slippage and fee, which lower equity) the symbol's position stays within
+/// `maxPositionPct` and total exposure within `maxTotalExposurePct`; rejected when what remains
+/// is below `minimumOrderNotional`. SELL: the whole long position (reduce-only), whatever its
+/// size, so dust can always be closed; rejected with `nothingToReduce` when flat.
+public struct PositionSizer: Codable, Sendable, Equatable {
+    /// Fraction of equity a full-confidence signal asks for.
+    public var targetPositionPct: Double
+    /// Smallest BUY notional worth sending, in USD.
+    public var minimumOrderNotional: Double
+
+    /// Creates a sizer.
+    public init(targetPositionPct: Double = 0.10, minimumOrderNotional: Double = 10) {
+        self.targetPositionPct = targetPositionPct
+        self.minimumOrderNotional = minimumOrderNotional
+    }
+
+    /// Sizes an order for `side` in `symbol` at `price`, valuing existing positions at the
+    /// portfolio's marks.
+    public func size(
+        side: OrderSide,
+        symbol: String,
+        confidence: Double,
+        price: Double,
+        portfolio: Portfolio,
+        limits: RiskLimits,
+        fillModel: PaperFillModel
+    ) -> SizingOutcome {
+        switch side {
+        case .sell:
+            let held = portfolio.positionSize(of: symbol)
+            guard held > 0 else {
+                return .rejected(.nothingToReduce, message: "no long position in \(symbol) to sell")
+            }
+            return .order(quantity: held, notional: held * price)
+        case .buy:
+            return sizeBuy(symbol: symbol, confidence: confidence, price: price, portfolio: portfolio, limits: limits, fillModel: fillModel)
+        }
+    }
+
+    private func sizeBuy(
+        symbol: String,
+        confidence: Double,
+        price: Double,
+        portfolio: Portfolio,
+        limits: RiskLimits,
+        fillModel: PaperFillModel
+    ) -> SizingOutcome {
+        let equity = portfolio.equity
+        let clampedConfidence = confidence.isFinite ? min(max(confidence, 0), 1) : 0
+        let target = equity * targetPositionPct * clampedConfidence
+        let cost = fillModel.costCoefficients(side: .buy)
+        let positionRoom = Self.largestNotional(
+            current: portfolio.positionNotional(of: symbol), limitPct: limits.maxPositionPct, equity: equity, cost: cost
+        )
+        let exposureRoom = Self.largestNotional(
+            current: portfolio.totalExposure, limitPct: limits.maxTotalExposurePct, equity: equity, cost: cost
+        )
+        let notional = min(target, positionRoom, exposureRoom)
+        guard LimitComparison.isWithin(minimumOrderNotional, limit: notional) else {
+            let message = String(
+                format: "order notional %.2f USD below minimum %.2f USD (target %.2f, position room %.2f, exposure room %.2f)",
+                max(notional, 0), minimumOrderNotional, target, positionRoom, exposureRoom
+            )
+            let reason: RejectionReason = if notional == positionRoom && positionRoom < target {
+                .positionLimit
+            } else if notional == exposureRoom && exposureRoom < target {
+                .totalExposureLimit
+            } else {
+                .belowMinimumNotional
+            }
+            return .rejected(reason, message: message)
+        }
+        return .order(quantity: notional / price, notional: notional)
+    }
+
+    /// Largest BUY notional n with `current + n ≤ limitPct × (equity − cost(n))`, where
+    /// `cost(n) = linear·n + quadratic·n²` is the equity the fill itself consumes.
+    /// That is `A·n² + B·n − C ≤ 0`; the positive root is written as `2C / (B + √(B² + 4AC))`,
+    /// which stays exact when A is 0 and avoids cancellation when A is tiny.
+    private static func largestNotional(
+        current: Double,
+        limitPct: Double,
+        equity: Double,
+        cost: (linear: Double, quadratic: Double)
+    ) -> Double {
+        let room = limitPct * equity - current
+        guard room > 0 else { return 0 }
+        let a = limitPct * cost.quadratic
+        let b = 1 + limitPct * cost.linear
+        return 2 * room / (b + (b * b + 4 * a * room).squareRoot())
+    }
+}
+
+/// Result of `PositionSizer.size`.
+public enum SizingOutcome: Sendable, Equatable {
+    /// Send an order of `quantity` base units worth `notional` USD at the sizing price.
+    case order(quantity: Double, notional: Double)
+    /// Do not trade, for `reason`.
+    case rejected(RejectionReason, message: String)
+}

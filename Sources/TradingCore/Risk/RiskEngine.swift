@@ -1,0 +1,361 @@
+import Foundation
+
+/// Pre-trade risk control and the account it protects.
+///
+/// A value type with mutating methods whose whole state is `Codable`, so a service can persist
+/// it after every change and resume after a restart with identical decisions. The engine never
+/// reads the clock: every method takes the current time, which makes day rollovers testable.
+///
+/// Rules (limits are inclusive, see `RiskLimits` and `LimitComparison`):
+/// - Equity is marked to market on every `mark`; the all-time peak and the UTC day-start equity
+///   are tracked from it.
+/// - Daily drawdown `(dayStart − equity) / dayStart` reaching `maxDailyDrawdownPct` sets
+///   DAY_HALTED until the first event of the next UTC day, which resets the day start to the
+///   equity at that moment (computed from the marks known before that event's own price).
+/// - Drawdown from peak reaching `circuitBreakerThresholdPct` sets HALTED until
+///   `resetCircuitBreaker(at:)`; day rollovers do not clear it.
+/// - While DAY_HALTED or HALTED only reducing orders (SELL of an existing long) pass.
+/// - Stale or unusable prices, oversized slippage and positions/exposure beyond their limits
+///   are rejected; BUYs are sized down to fit (see `PositionSizer`).
+public struct RiskEngine: Codable, Sendable, Equatable {
+    /// Limits enforced.
+    public let limits: RiskLimits
+    /// Sizing policy for approved signals.
+    public let sizer: PositionSizer
+    /// Execution cost model used to predict slippage and fees.
+    public let fillModel: PaperFillModel
+    /// The account.
+    public private(set) var portfolio: Portfolio
+    /// Equity at the start of the current UTC day.
+    public private(set) var dayStartEquity: Double
+    /// Highest equity seen since start or the last circuit-breaker reset.
+    public private(set) var peakEquity: Double
+    /// Days since 1970-01-01 of the latest UTC day the engine has seen.
+    public private(set) var currentUTCDay: Int64
+    /// Whether the daily drawdown limit was reached today.
+    public private(set) var isDayHalted: Bool
+    /// Whether the circuit breaker has tripped and awaits an operator reset.
+    public private(set) var isCircuitBreakerTripped: Bool
+    /// Id of the latest tick that marked the portfolio.
+    public private(set) var lastTickId: String?
+    /// Approval and rejection counts.
+    public private(set) var counters: RiskCounters
+
+    /// Creates an engine with a fresh account of `startingCapital` USD; `startedAt` fixes the
+    /// first UTC day.
+    public init(
+        limits: RiskLimits = RiskLimits(),
+        sizer: PositionSizer = PositionSizer(),
+        fillModel: PaperFillModel = PaperFillModel(),
+        startingCapital: Double = 100_000,
+        startedAt: Date
+    ) {
+        self.limits = limits
+        self.sizer = sizer
+        self.fillModel = fillModel
+        self.portfolio = Portfolio(startingCapital: startingCapital)
+        self.dayStartEquity = startingCapital
+        self.peakEquity = startingCapital
+        self.currentUTCDay = UTCCalendar.dayNumber(of: startedAt)
+        self.isDayHalted = false
+        self.isCircuitBreakerTripped = false
+        self.lastTickId = nil
+        self.counters = RiskCounters()
+    }
+
+    /// HALTED beats DAY_HALTED beats ACTIVE.
+    public var tradingState: TradingState {
+        if isCircuitBreakerTripped { return .halted }
+        if isDayHalted { return .dayHalted }
+        return .active
+    }
+
+    /// Loss since the UTC day start as a fraction of day-start equity; 0 when up.
+    public var dailyDrawdownPct: Double {
+        Self.drawdown(from: dayStartEquity, to: portfolio.equity)
+    }
+
+    /// Loss from peak equity as a fraction of the peak; 0 at a new peak.
+    public var drawdownFromPeakPct: Double {
+        Self.drawdown(from: peakEquity, to: portfolio.equity)
+    }
+
+    /// Marks `symbol` at `price` observed at `time` (which is also the engine's "now"), then
+    /// re-evaluates the drawdown rules. Unusable prices and prices older than the current mark
+    /// are ignored, but the clock still advances.
+    public mutating func mark(symbol: String, price: Double, at time: Date, tickId: String? = nil) {
+        advanceClock(to: time)
+        if portfolio.mark(symbol: symbol, quote: PriceQuote(price: price, time: time, tickId: tickId)), let tickId {
+            lastTickId = tickId
+        }
+        observeEquity()
+    }
+
+    /// Marks the portfolio with a market tick.
+    public mutating func mark(_ tick: MarketTick) {
+        mark(symbol: tick.symbol, price: tick.price, at: tick.eventTime, tickId: tick.id)
+    }
+
+    /// Decides whether `signal` becomes an order.
+    ///
+    /// The signal's price must be usable and fresh at `now`; it then marks the symbol (unless a
+    /// newer mark exists, in which case the order uses that newer real price). BUYs need state
+    /// ACTIVE and are sized by `sizer`; SELLs close the whole long position and pass in every
+    /// state. Every order's expected slippage must be within `maxSlippagePct`.
+    public mutating func evaluate(signal: TradingSignal, now: Date) -> RiskDecision {
+        advanceClock(to: now)
+        let signalQuote = PriceQuote(price: signal.price, time: signal.priceTime, tickId: signal.originTickId)
+        guard signalQuote.isUsable else {
+            return reject(signal, .invalidPrice, "signal price \(signal.price) is not a positive finite number", now: now)
+        }
+        guard !limits.isStale(priceTime: signal.priceTime, now: now) else {
+            let message = String(
+                format: "signal price is %.3f s old (limit %.3f s)",
+                now.timeIntervalSince(signal.priceTime), limits.dataStaleTimeoutSec
+            )
+            return reject(signal, .stalePrice, message, now: now)
+        }
+        portfolio.mark(symbol: signal.symbol, quote: signalQuote)
+        observeEquity()
+
+        if signal.side == .buy {
+            switch tradingState {
+            case .active:
+                break
+            case .dayHalted:
+                let message = String(format: "daily drawdown %.4f %% reached the limit; only reducing orders until 00:00 UTC", dailyDrawdownPct * 100)
+                return reject(signal, .dailyDrawdownHalt, message, now: now)
+            case .halted:
+                let message = String(format: "circuit breaker tripped (drawdown from peak %.4f %%); only reducing orders until reset", drawdownFromPeakPct * 100)
+                return reject(signal, .circuitBreakerHalt, message, now: now)
+            }
+        }
+
+        // The mark is at least as new as the signal's price, and both are real observations.
+        let quote = portfolio.marks[signal.symbol] ?? signalQuote
+        let sizing = sizer.size(
+            side: signal.side,
+            symbol: signal.symbol,
+            confidence: signal.confidence,
+            price: quote.price,
+            portfolio: portfolio,
+            limits: limits,
+            fillModel: fillModel
+        )
+        switch sizing {
+        case let .rejected(reason, message):
+            return reject(signal, reason, message, now: now)
+        case let .order(quantity, notional):
+            let slippage = fillModel.slippagePct(notional: notional)
+            guard limits.allowsSlippage(slippage) else {
+                let message = String(format: "expected slippage %.4f %% exceeds the limit %.4f %%", slippage * 100, limits.maxSlippagePct * 100)
+                return reject(signal, .slippageLimit, message, now: now)
+            }
+            counters.recordApproval()
+            return .approved(OrderRequest(
+                id: EventID.derived(from: "order", signal.id),
+                signalId: signal.id,
+                symbol: signal.symbol,
+                side: signal.side,
+                quantity: quantity,
+                referencePrice: quote.price,
+                priceTime: quote.time,
+                maxSlippagePct: limits.maxSlippagePct,
+                reduceOnly: signal.side == .sell,
+                eventTime: now,
+                originTickId: signal.originTickId
+            ))
+        }
+    }
+
+    /// Books an execution result into the portfolio (rejections change nothing) and
+    /// re-evaluates the drawdown rules, since fees lower equity.
+    public mutating func apply(fill: OrderResult, now: Date) -> [ClosedTrade] {
+        advanceClock(to: now)
+        let trades = portfolio.apply(fill)
+        observeEquity()
+        return trades
+    }
+
+    /// Operator action: clears HALTED and restarts peak tracking at the current equity.
+    /// DAY_HALTED is re-evaluated and may still apply.
+    public mutating func resetCircuitBreaker(at now: Date) {
+        advanceClock(to: now)
+        isCircuitBreakerTripped = false
+        peakEquity = portfolio.equity
+        observeEquity()
+    }
+
+    /// The account and risk state as of `now`, including a day rollover that is due but not
+    /// yet triggered by an event. The id derives from `now`, so re-publishing the snapshot of
+    /// the same instant is idempotent.
+    public func snapshot(now: Date) -> PortfolioSnapshot {
+        var projected = self
+        projected.advanceClock(to: now)
+        return projected.currentSnapshot(now: now)
+    }
+
+    /// Reduce-only SELL orders that bring positions back within `maxPositionPct` and total
+    /// exposure back within `maxTotalExposurePct` after prices moved.
+    ///
+    /// Sales are sized with a worst-case cost of `takerFeePct + maxSlippagePct` per USD sold,
+    /// so the limits still hold after their slippage and fees, and each is at least
+    /// `minimumOrderNotional` (capped at the position) so a position drifting just past its
+    /// limit is not trimmed by cents every tick. Total-exposure excess is taken from the
+    /// positions pro rata. Positions whose mark is stale are left alone: with no fresh price
+    /// there is nothing to size against. Orders are sorted by symbol; ids derive from the
+    /// symbol and `now`.
+    public func driftReductions(now: Date) -> [OrderRequest] {
+        // The common case — nothing drifted — is settled first and cheaply: this runs every tick.
+        let equity = portfolio.equity
+        guard !limits.allowsTotalExposure(portfolio.totalExposure, equity: equity)
+            || portfolio.openPositions.contains(where: { !limits.allowsPosition(notional: portfolio.notional(of: $0), equity: equity) })
+        else { return [] }
+        let fresh = portfolio.openPositions.compactMap { position -> DriftCandidate? in
+            guard let quote = portfolio.marks[position.symbol], !limits.isStale(priceTime: quote.time, now: now) else { return nil }
+            return DriftCandidate(position: position, quote: quote, notional: portfolio.notional(of: position))
+        }
+        let sales = driftSales(notionals: fresh.map(\.notional))
+        var orders: [OrderRequest] = []
+        for (candidate, sale) in zip(fresh, sales) where sale > 0 {
+            let id = EventID.derived(from: "drift-reduction", candidate.position.symbol, EventCoding.timestamp(now))
+            orders.append(OrderRequest(
+                id: id,
+                signalId: nil,
+                symbol: candidate.position.symbol,
+                side: .sell,
+                // Rounding in sale / price could exceed the holding by an ulp.
+                quantity: min(sale / candidate.quote.price, candidate.position.size),
+                referencePrice: candidate.quote.price,
+                priceTime: candidate.quote.time,
+                maxSlippagePct: limits.maxSlippagePct,
+                reduceOnly: true,
+                eventTime: now,
+                originTickId: candidate.quote.tickId ?? id
+            ))
+        }
+        return orders
+    }
+
+    /// USD to sell from each of the positions with the given `notionals` (0 = leave alone).
+    private func driftSales(notionals: [Double]) -> [Double] {
+        let equity = portfolio.equity
+        let exposure = portfolio.totalExposure
+        let costPerUSD = fillModel.takerFeePct + limits.maxSlippagePct
+        // Every sale's cost lowers equity and with it every other limit, so the sales are sized
+        // together by fixed-point iteration. Each pass moves the others' requirements by only
+        // maxPct × costPerUSD (about 0.1 %) of the previous change, so a few passes settle it.
+        var sales = Array(repeating: 0.0, count: notionals.count)
+        for _ in 0..<8 {
+            let planned = sales.reduce(0, +)
+            var next = sales
+            for index in notionals.indices {
+                let equityAfterOthers = equity - costPerUSD * (planned - sales[index])
+                let equityAfterAll = equityAfterOthers - costPerUSD * sales[index]
+                if !limits.allowsPosition(notional: notionals[index] - sales[index], equity: equityAfterAll) {
+                    next[index] = (notionals[index] - limits.maxPositionPct * equityAfterOthers)
+                        / (1 - limits.maxPositionPct * costPerUSD)
+                }
+            }
+            let nextPlanned = next.reduce(0, +)
+            let equityAfter = equity - costPerUSD * nextPlanned
+            let exposureAfter = exposure - nextPlanned
+            if !limits.allowsTotalExposure(exposureAfter, equity: equityAfter) {
+                let excess = (exposureAfter - limits.maxTotalExposurePct * equityAfter)
+                    / (1 - limits.maxTotalExposurePct * costPerUSD)
+                let remaining = zip(notionals, next).map { $0 - $1 }
+                let remainingTotal = remaining.reduce(0, +)
+                if remainingTotal > 0 {
+                    for index in next.indices {
+                        next[index] += excess * remaining[index] / remainingTotal
+                    }
+                }
+            }
+            for index in next.indices where next[index] > 0 {
+                next[index] = min(max(next[index], sizer.minimumOrderNotional), notionals[index])
+            }
+            if next == sales { break }
+            sales = next
+        }
+        return sales
+    }
+
+    private mutating func advanceClock(to now: Date) {
+        let day = UTCCalendar.dayNumber(of: now)
+        guard day > currentUTCDay else { return }
+        currentUTCDay = day
+        dayStartEquity = portfolio.equity
+        isDayHalted = false
+    }
+
+    private mutating func observeEquity() {
+        let equity = portfolio.equity
+        peakEquity = max(peakEquity, equity)
+        if limits.tripsCircuitBreaker(drawdownFromPeakPct: Self.drawdown(from: peakEquity, to: equity)) {
+            isCircuitBreakerTripped = true
+        }
+        if limits.haltsForDay(dailyDrawdownPct: Self.drawdown(from: dayStartEquity, to: equity)) {
+            isDayHalted = true
+        }
+    }
+
+    private mutating func reject(_ signal: TradingSignal, _ reason: RejectionReason, _ message: String, now: Date) -> RiskDecision {
+        counters.recordRejection(reason)
+        return .rejected(RiskRejection(
+            id: EventID.derived(from: "risk-rejection", signal.id),
+            signalId: signal.id,
+            symbol: signal.symbol,
+            side: signal.side,
+            reason: reason,
+            message: message,
+            eventTime: now,
+            originTickId: signal.originTickId
+        ))
+    }
+
+    private func currentSnapshot(now: Date) -> PortfolioSnapshot {
+        let equity = portfolio.equity
+        let exposure = portfolio.totalExposure
+        let id = EventID.derived(from: "portfolio-snapshot", EventCoding.timestamp(now))
+        let positions = portfolio.openPositions.map { position in
+            PositionSnapshot(
+                symbol: position.symbol,
+                size: position.size,
+                entryPrice: position.entryPrice,
+                currentPrice: portfolio.valuationPrice(of: position),
+                unrealizedPnl: portfolio.unrealizedPnl(of: position)
+            )
+        }
+        return PortfolioSnapshot(
+            id: id,
+            eventTime: now,
+            originTickId: lastTickId ?? id,
+            equity: equity,
+            cash: portfolio.cash,
+            totalExposure: exposure,
+            // A JSON number cannot be infinite; equity ≤ 0 means the account is wiped out anyway.
+            totalExposurePct: equity > 0 ? exposure / equity : 0,
+            dailyDrawdownPct: dailyDrawdownPct,
+            drawdownFromPeakPct: drawdownFromPeakPct,
+            realizedPnl: portfolio.realizedPnl,
+            unrealizedPnl: portfolio.unrealizedPnl,
+            openPositions: positions.count,
+            tradingState: tradingState,
+            positions: positions
+        )
+    }
+
+    private static func drawdown(from reference: Double, to equity: Double) -> Double {
+        // With no positive reference there is no meaningful fraction; report no drawdown
+        // rather than NaN, which would make every limit comparison silently false.
+        guard reference > 0 else { return 0 }
+        return max(0, (reference - equity) / reference)
+    }
+}
+
+/// A position with a fresh mark that drift reductions may trim.
+private struct DriftCandidate {
+    let position: Position
+    let quote: PriceQuote
+    let notional: Double
+}
