@@ -54,12 +54,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// The database side: versioned migrations, the runbook's schema and queries, idempotent batch persistence.
+        .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore"], swiftSettings: strict),
+        /// The five services' work, wired to the bus: each executable is a thin main over one stage here.
+        .target(
+            name: "TradingServices",
+            dependencies: ["TradingCore", "ServiceHost", "RedisClient", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: strict
+        ),
         /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
         .target(name: "LocalServers", dependencies: ["PostgresClient", "RedisClient"], swiftSettings: strict),
 
+        /// The executable runbook: settings, checks, decisions, reports. `cdbctl` is a thin front over it.
+        .target(name: "Runbook", dependencies: ["ServiceHost", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser"], swiftSettings: strict),
+
         .executableTarget(
             name: "cdbctl",
-            dependencies: ["ServiceHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runbook", "ServiceHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -69,6 +80,8 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient"], swiftSettings: strict),
+        .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),

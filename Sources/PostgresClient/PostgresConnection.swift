@@ -14,6 +14,9 @@ public actor PostgresConnection {
     // Touched only on the actor's thread; `nonisolated(unsafe)` lets the (nonisolated) deinit free it,
     // because `isolated deinit` miscompiles across modules in optimised builds ("circular reference").
     private nonisolated(unsafe) var connection: OpaquePointer?
+    /// Set inside `transaction`: a connection lost then must not be silently replaced, or the rest of
+    /// the body would run in autocommit on a new session.
+    private var inTransaction = false
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -58,11 +61,15 @@ public actor PostgresConnection {
         _ body: @Sendable (isolated PostgresConnection) throws -> Result
     ) throws -> Result {
         try execute("BEGIN")
+        inTransaction = true
+        defer { inTransaction = false }
         do {
             let result = try body(self)
+            inTransaction = false
             try execute("COMMIT")
             return result
         } catch {
+            inTransaction = false
             // A broken connection has rolled back by itself; only roll back a live one.
             if connection != nil { _ = try? execute("ROLLBACK") }
             throw error
@@ -167,11 +174,17 @@ public actor PostgresConnection {
             PQfinish(fresh)
             throw .connection(endpoint: configuration.endpoint, reason: reason)
         }
+        // libpq prints NOTICE/WARNING messages to stderr by default; they are not errors and would
+        // pollute the services' logs (and the runbook's ERROR greps), so they are dropped here.
+        PQsetNoticeProcessor(fresh, { _, _ in }, nil)
         connection = fresh
     }
 
     private func liveConnection() throws(PostgresError) -> OpaquePointer {
         if let connection, PQstatus(connection) == CONNECTION_OK { return connection }
+        if inTransaction {
+            throw .connection(endpoint: configuration.endpoint, reason: "connection lost inside a transaction; it was rolled back")
+        }
         close()
         let deadline = ContinuousClock.now + configuration.reconnectWindow
         var delay = Duration.milliseconds(100)

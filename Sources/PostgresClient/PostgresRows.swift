@@ -119,13 +119,14 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
 /// Timestamp text in and out, without DateFormatter (slow, and locale-dependent).
 enum PostgresTimestamp {
     static func format(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970
-        let whole = Int(seconds.rounded(.down))
-        let micros = Int(((seconds - Double(whole)) * 1_000_000).rounded())
+        // Round to whole microseconds first, so .9999996 s carries into the next second.
+        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let whole = Int(totalMicros >= 0 ? totalMicros / 1_000_000 : (totalMicros - 999_999) / 1_000_000)
+        let micros = Int(totalMicros - Int64(whole) * 1_000_000)
         var time = time_t(whole)
         var parts = tm()
         gmtime_r(&time, &parts)
-        let fraction = String(format: "%06d", min(micros, 999_999))
+        let fraction = String(format: "%06d", micros)
         return String(format: "%04d-%02d-%02d %02d:%02d:%02d.", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec) + fraction + "+00"
     }

@@ -7,11 +7,12 @@ struct DeadlineTests {
     func fallbackAtDeadline() async {
         let start = ContinuousClock.now
         let value = await withDeadline(.milliseconds(200), fallback: "late") {
-            try? await Task.sleep(for: .seconds(5))
+            try? await Task.sleep(for: .seconds(30))
             return "done"
         }
         #expect(value == "late")
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // Far below the operation's 30 s; generous above 200 ms because the suite shares two cores.
+        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test("an operation that finishes in time yields its own value")
@@ -32,6 +33,6 @@ struct HealthReportTests {
         let start = ContinuousClock.now
         let report = await endpoints.health(timeout: .milliseconds(300))
         #expect(report.status == "down")
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(5))
     }
 }

@@ -66,9 +66,9 @@ struct EndpointTests {
         }
         try await withHost(checks: [hanging]) { base in
             let start = ContinuousClock.now
-            let response = try await client.get(base + "/health", timeout: .seconds(5))
+            let response = try await client.get(base + "/health", timeout: .seconds(20))
             #expect(response.status == 503)
-            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(ContinuousClock.now - start < .seconds(10))  // the check hangs for 30 s; /health gives up after 2 s
         }
     }
 

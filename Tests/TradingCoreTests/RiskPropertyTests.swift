@@ -5,7 +5,7 @@ import TradingCore
 /// Randomized check of the engine's core promises over 2,000 seeded price paths of 300 ticks,
 /// with random signals, fills and drift reductions. Paths start at 23:35 UTC so every one
 /// crosses a day rollover.
-@Suite("Risk invariants over random price paths")
+@Suite("Risk invariants over random price paths", .serialized)
 struct RiskPropertyTests {
     private static let chunkCount = 8
     private static let pathsPerChunk = 250

@@ -21,7 +21,8 @@ public struct PositionSizer: Codable, Sendable, Equatable {
     }
 
     /// Sizes an order for `side` in `symbol` at `price`, valuing existing positions at the
-    /// portfolio's marks.
+    /// portfolio's marks. `reservedInSymbol` and `reservedTotal` are the notionals of BUYs already
+    /// approved but not yet filled: they count against the limits as if they were held.
     public func size(
         side: OrderSide,
         symbol: String,
@@ -29,7 +30,9 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         price: Double,
         portfolio: Portfolio,
         limits: RiskLimits,
-        fillModel: PaperFillModel
+        fillModel: PaperFillModel,
+        reservedInSymbol: Double = 0,
+        reservedTotal: Double = 0
     ) -> SizingOutcome {
         switch side {
         case .sell:
@@ -39,7 +42,9 @@ public struct PositionSizer: Codable, Sendable, Equatable {
             }
             return .order(quantity: held, notional: held * price)
         case .buy:
-            return sizeBuy(symbol: symbol, confidence: confidence, price: price, portfolio: portfolio, limits: limits, fillModel: fillModel)
+            return sizeBuy(
+                symbol: symbol, confidence: confidence, price: price, portfolio: portfolio, limits: limits, fillModel: fillModel,
+                reservedInSymbol: reservedInSymbol, reservedTotal: reservedTotal)
         }
     }
 
@@ -49,17 +54,19 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         price: Double,
         portfolio: Portfolio,
         limits: RiskLimits,
-        fillModel: PaperFillModel
+        fillModel: PaperFillModel,
+        reservedInSymbol: Double,
+        reservedTotal: Double
     ) -> SizingOutcome {
         let equity = portfolio.equity
         let clampedConfidence = confidence.isFinite ? min(max(confidence, 0), 1) : 0
         let target = equity * targetPositionPct * clampedConfidence
         let cost = fillModel.costCoefficients(side: .buy)
         let positionRoom = Self.largestNotional(
-            current: portfolio.positionNotional(of: symbol), limitPct: limits.maxPositionPct, equity: equity, cost: cost
+            current: portfolio.positionNotional(of: symbol) + reservedInSymbol, limitPct: limits.maxPositionPct, equity: equity, cost: cost
         )
         let exposureRoom = Self.largestNotional(
-            current: portfolio.totalExposure, limitPct: limits.maxTotalExposurePct, equity: equity, cost: cost
+            current: portfolio.totalExposure + reservedTotal, limitPct: limits.maxTotalExposurePct, equity: equity, cost: cost
         )
         let notional = min(target, positionRoom, exposureRoom)
         guard LimitComparison.isWithin(minimumOrderNotional, limit: notional) else {

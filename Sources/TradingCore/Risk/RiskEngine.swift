@@ -40,6 +40,9 @@ public struct RiskEngine: Codable, Sendable, Equatable {
     public private(set) var lastTickId: String?
     /// Approval and rejection counts.
     public private(set) var counters: RiskCounters
+    /// BUY notionals approved but not yet filled or rejected, by order id. They count against the
+    /// limits: otherwise two signals in quick succession could each use the same room.
+    public private(set) var pendingBuys: [String: PendingBuy] = [:]
 
     /// Creates an engine with a fresh account of `startingCapital` USD; `startedAt` fixes the
     /// first UTC day.
@@ -140,7 +143,9 @@ public struct RiskEngine: Codable, Sendable, Equatable {
             price: quote.price,
             portfolio: portfolio,
             limits: limits,
-            fillModel: fillModel
+            fillModel: fillModel,
+            reservedInSymbol: pendingBuys.values.filter { $0.symbol == signal.symbol }.reduce(0) { $0 + $1.notional },
+            reservedTotal: pendingBuys.values.reduce(0) { $0 + $1.notional }
         )
         switch sizing {
         case let .rejected(reason, message):
@@ -152,8 +157,10 @@ public struct RiskEngine: Codable, Sendable, Equatable {
                 return reject(signal, .slippageLimit, message, now: now)
             }
             counters.recordApproval()
+            let orderID = EventID.derived(from: "order", signal.id)
+            if signal.side == .buy { pendingBuys[orderID] = PendingBuy(symbol: signal.symbol, notional: notional) }
             return .approved(OrderRequest(
-                id: EventID.derived(from: "order", signal.id),
+                id: orderID,
                 signalId: signal.id,
                 symbol: signal.symbol,
                 side: signal.side,
@@ -172,6 +179,7 @@ public struct RiskEngine: Codable, Sendable, Equatable {
     /// re-evaluates the drawdown rules, since fees lower equity.
     public mutating func apply(fill: OrderResult, now: Date) -> [ClosedTrade] {
         advanceClock(to: now)
+        pendingBuys[fill.orderId] = nil
         let trades = portfolio.apply(fill)
         observeEquity()
         return trades
@@ -358,4 +366,10 @@ private struct DriftCandidate {
     let position: Position
     let quote: PriceQuote
     let notional: Double
+}
+
+/// A BUY approved and not yet executed: its notional is reserved against the limits.
+public struct PendingBuy: Codable, Sendable, Equatable {
+    public var symbol: String
+    public var notional: Double
 }

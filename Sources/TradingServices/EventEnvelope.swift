@@ -1,0 +1,74 @@
+import Foundation
+import RedisClient
+import TradingCore
+
+/// How events travel on the bus: JSON (TradingCore's coding) in the stream field `event`.
+public enum EventEnvelope {
+    /// The stream field that carries the event.
+    public static let field = "event"
+
+    /// Decodes the event of `entry`, or says what is wrong with it.
+    public static func decode<Event: Decodable>(_ type: Event.Type, from entry: StreamEntry) -> Result<Event, MalformedEvent> {
+        guard let bytes = entry.fields[field] else {
+            return .failure(MalformedEvent(entryID: entry.id, reason: "no '\(field)' field"))
+        }
+        do {
+            return .success(try EventCoding.decoder.decode(type, from: Data(bytes)))
+        } catch {
+            return .failure(MalformedEvent(entryID: entry.id, reason: "\(error)"))
+        }
+    }
+
+    /// Encodes an event as the JSON text that goes on the bus.
+    public static func encode(_ event: some Encodable) -> String {
+        // TradingCore's events are plain Codable values; encoding them cannot fail.
+        String(decoding: (try? EventCoding.encoder.encode(event)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// How long ago Redis stored the entry (its id starts with the XADD time in ms): one hop's latency.
+    public static func age(of entry: StreamEntry, now: Date = Date()) -> Duration? {
+        guard let dash = entry.id.firstIndex(of: "-"), let milliseconds = Int64(entry.id[..<dash]) else { return nil }
+        let elapsed = now.timeIntervalSince1970 * 1000 - Double(milliseconds)
+        return .milliseconds(Int64(max(0, elapsed.rounded())))
+    }
+}
+
+/// A stream entry that does not hold a readable event; it is counted, logged and acknowledged (never retried forever).
+public struct MalformedEvent: Error, CustomStringConvertible, Sendable {
+    public var entryID: String
+    public var reason: String
+    public var description: String { "entry \(entryID): \(reason)" }
+}
+
+/// The ids most recently handled, so a redelivered event is recognised and not acted on twice.
+public struct RecentIDs: Codable, Sendable, Equatable {
+    private var order: [String] = []
+    private var members: Set<String> = []
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    public func contains(_ id: String) -> Bool { members.contains(id) }
+
+    /// Records `id`; returns false when it was already there (a duplicate).
+    public mutating func insert(_ id: String) -> Bool {
+        guard members.insert(id).inserted else { return false }
+        order.append(id)
+        if order.count > capacity {
+            let evicted = order.count - capacity
+            for old in order.prefix(evicted) { members.remove(old) }
+            order.removeFirst(evicted)
+        }
+        return true
+    }
+}
+
+/// Which clock a stage judges staleness and UTC days by.
+public enum TradingClock: String, Sendable, Codable {
+    /// The machine's clock: live trading.
+    case wall
+    /// The newest market-data time seen: replays, where a month passes in minutes.
+    case market
+}

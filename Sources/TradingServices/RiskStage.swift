@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import Prometheus
+import RedisClient
+import ServiceHost
+import TradingCore
+
+/// cdb_risk's work: the paper portfolio, the four limits, sizing, and the orders that pass them.
+///
+/// It consumes three streams (market data for marks, signals to judge, execution results to book)
+/// and keeps everything in one actor, so every decision sees one consistent portfolio. The state is
+/// saved to Redis after every batch, before that batch is acknowledged: a restart resumes where it
+/// stopped and redelivered events are recognised by id.
+public actor RiskStage {
+    /// Everything that must survive a restart.
+    struct State: Codable {
+        var engine: RiskEngine
+        var seenSignals = RecentIDs(capacity: 50_000)
+        var appliedResults = RecentIDs(capacity: 50_000)
+        var nextSnapshotAt: Date
+        var marketTime: Date?
+    }
+
+    public static let stateKey = "cdb_risk:state"
+
+    private var state: State
+    private let clock: TradingClock
+    private let snapshotInterval: TimeInterval
+    private let publisher: EventPublisher
+    private let store: RedisConnection
+    private let logger: Logger
+    private let gauges: RiskGauges
+
+    /// Loads the saved state from Redis, or starts a fresh account with `engine`.
+    public init(
+        engine: RiskEngine, clock: TradingClock, snapshotInterval: Duration, redis: RedisConfiguration,
+        publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger
+    ) async throws {
+        let store = try await RedisConnection(redis)
+        let interval = snapshotInterval.seconds
+        var restored: State?
+        if let saved = try await store.command("GET", Self.stateKey).bytes {
+            do {
+                restored = try EventCoding.decoder.decode(State.self, from: Data(saved))
+                logger.info("risk state restored", metadata: ["key": "\(Self.stateKey)"])
+            } catch {
+                // Refuse to trade on a state we cannot read rather than silently start from scratch.
+                throw MalformedEvent(entryID: Self.stateKey, reason: "saved risk state is unreadable (\(error)); inspect it, or DEL the key to start a fresh account")
+            }
+        }
+        let start = Date()
+        self.state = restored ?? State(engine: engine, nextSnapshotAt: Self.boundary(after: start, interval: interval))
+        self.clock = clock
+        self.snapshotInterval = interval
+        self.publisher = publisher
+        self.store = store
+        self.logger = logger
+        self.gauges = RiskGauges(metrics)
+    }
+
+    private var now: Date {
+        clock == .market ? (state.marketTime ?? Date()) : Date()
+    }
+
+    /// Marks the portfolio with each tick, sells what drifted past a limit, snapshots when due.
+    public func handleMarketData(_ entries: [StreamEntry]) async throws {
+        var outgoing: [(stream: String, payload: String)] = []
+        for entry in entries {
+            guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry) else { continue }
+            if clock == .market { state.marketTime = max(state.marketTime ?? tick.eventTime, tick.eventTime) }
+            let before = state.engine.tradingState
+            state.engine.mark(tick)
+            noteStateChange(from: before, &outgoing)
+            for order in state.engine.driftReductions(now: now) {
+                outgoing.append((BusStream.orders.rawValue, EventEnvelope.encode(order)))
+            }
+            snapshotIfDue(&outgoing)
+        }
+        try await finish(outgoing)
+    }
+
+    /// Judges each new signal: an order, or a rejection with its reason.
+    public func handleSignals(_ entries: [StreamEntry]) async throws {
+        var outgoing: [(stream: String, payload: String)] = []
+        for entry in entries {
+            guard case .success(let signal) = EventEnvelope.decode(TradingSignal.self, from: entry),
+                  state.seenSignals.insert(signal.id)
+            else { continue }
+            let before = state.engine.tradingState
+            switch state.engine.evaluate(signal: signal, now: now) {
+            case .approved(let order):
+                outgoing.append((BusStream.orders.rawValue, EventEnvelope.encode(order)))
+            case .rejected(let rejection):
+                outgoing.append((BusStream.riskEvents.rawValue, EventEnvelope.encode(rejection)))
+            }
+            noteStateChange(from: before, &outgoing)
+        }
+        try await finish(outgoing)
+    }
+
+    /// Books execution results; closed round trips go out as trades, followed by a fresh snapshot.
+    public func handleResults(_ entries: [StreamEntry]) async throws {
+        var outgoing: [(stream: String, payload: String)] = []
+        for entry in entries {
+            guard case .success(let result) = EventEnvelope.decode(OrderResult.self, from: entry),
+                  state.appliedResults.insert(result.id)
+            else { continue }
+            let before = state.engine.tradingState
+            for trade in state.engine.apply(fill: result, now: now) {
+                outgoing.append((BusStream.trades.rawValue, EventEnvelope.encode(trade)))
+            }
+            noteStateChange(from: before, &outgoing)
+            if result.status == .filled {
+                outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: now))))
+            }
+        }
+        try await finish(outgoing)
+    }
+
+    /// Publishes the periodic snapshot when its time has come (called on a timer for a quiet market).
+    public func tick() async throws {
+        var outgoing: [(stream: String, payload: String)] = []
+        snapshotIfDue(&outgoing)
+        try await finish(outgoing)
+    }
+
+    /// Operator action behind `POST /circuit-breaker/reset`.
+    public func resetCircuitBreaker() async throws -> RiskStatus {
+        state.engine.resetCircuitBreaker(at: now)
+        logger.warning("circuit breaker reset by operator")
+        try await finish([(BusStream.alerts.rawValue, Self.alert("circuit_breaker_reset", "operator reset the circuit breaker", at: now))])
+        return status()
+    }
+
+    /// What `/status` shows; the runbook reads `.daily_drawdown`.
+    public func status() -> RiskStatus {
+        let engine = state.engine
+        let portfolio = engine.portfolio
+        let equity = portfolio.equity
+        return RiskStatus(
+            equity: equity, cash: portfolio.cash, dailyDrawdown: engine.dailyDrawdownPct,
+            drawdownFromPeak: engine.drawdownFromPeakPct,
+            totalExposurePct: equity > 0 ? portfolio.totalExposure / equity : 0,
+            tradingState: engine.tradingState.rawValue, openPositions: engine.snapshot(now: now).positions,
+            pendingOrders: engine.pendingBuys.count, limits: engine.limits,
+            approved: engine.counters.approved, rejected: engine.counters.totalRejected,
+            clock: clock.rawValue, time: now)
+    }
+
+    private func snapshotIfDue(_ outgoing: inout [(stream: String, payload: String)]) {
+        let current = now
+        guard current >= state.nextSnapshotAt else { return }
+        outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: current))))
+        state.nextSnapshotAt = Self.boundary(after: current, interval: snapshotInterval)
+    }
+
+    private func noteStateChange(from before: TradingState, _ outgoing: inout [(stream: String, payload: String)]) {
+        let after = state.engine.tradingState
+        guard after != before else { return }
+        let message = "trading state \(before.rawValue) → \(after.rawValue) (daily drawdown \(String(format: "%.2f", state.engine.dailyDrawdownPct * 100)) %, from peak \(String(format: "%.2f", state.engine.drawdownFromPeakPct * 100)) %)"
+        (after == .active ? logger.notice(Logger.Message(stringLiteral: message)) : logger.critical(Logger.Message(stringLiteral: message)))
+        outgoing.append((BusStream.alerts.rawValue, Self.alert("trading_state", message, at: now)))
+    }
+
+    /// Saves the state, then publishes: a crash in between redelivers the batch, which is then recognised.
+    private func finish(_ outgoing: [(stream: String, payload: String)]) async throws {
+        let encoded = try EventCoding.encoder.encode(state)
+        try await store.command(["SET", Self.stateKey, Array(encoded)])
+        try await publisher.publish(outgoing)
+        gauges.update(status())
+    }
+
+    /// The next multiple of `interval` since the epoch after `date` (hourly snapshots land on the hour).
+    static func boundary(after date: Date, interval: TimeInterval) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / interval).rounded(.down) * interval + interval)
+    }
+
+    static func alert(_ kind: String, _ message: String, at time: Date) -> String {
+        let alert: [String: String] = ["kind": kind, "message": message, "service": "cdb_risk", "event_time": EventCoding.timestamp(time)]
+        return EventEnvelope.encode(alert)
+    }
+}
+
+/// cdb_risk's `/status` document (fractions, not percentages).
+public struct RiskStatus: Codable, Sendable {
+    public var equity: Double
+    public var cash: Double
+    public var dailyDrawdown: Double
+    public var drawdownFromPeak: Double
+    public var totalExposurePct: Double
+    public var tradingState: String
+    public var openPositions: [PositionSnapshot]
+    public var pendingOrders: Int
+    public var limits: RiskLimits
+    public var approved: Int
+    public var rejected: Int
+    public var clock: String
+    public var time: Date
+
+    enum CodingKeys: String, CodingKey {
+        case equity, cash, limits, approved, rejected, clock, time
+        case dailyDrawdown = "daily_drawdown"
+        case drawdownFromPeak = "drawdown_from_peak"
+        case totalExposurePct = "total_exposure_pct"
+        case tradingState = "trading_state"
+        case openPositions = "open_positions"
+        case pendingOrders = "pending_orders"
+    }
+}
+
+/// The risk figures Prometheus scrapes and alerts on.
+struct RiskGauges: Sendable {
+    let equity, dailyDrawdown, fromPeak, exposure, openPositions, halted, dayHalted: Gauge
+
+    init(_ metrics: ServiceMetrics) {
+        equity = metrics.gauge("equity_usd", help: "Portfolio equity including unrealized PnL")
+        dailyDrawdown = metrics.gauge("daily_drawdown_ratio", help: "Drawdown from the equity at 00:00 UTC (fraction)")
+        fromPeak = metrics.gauge("drawdown_from_peak_ratio", help: "Drawdown from peak equity (fraction)")
+        exposure = metrics.gauge("total_exposure_ratio", help: "Sum of open notionals over equity (fraction)")
+        openPositions = metrics.gauge("open_positions", help: "Open positions")
+        halted = metrics.gauge("circuit_breaker_tripped", help: "1 while HALTED")
+        dayHalted = metrics.gauge("daily_drawdown_halted", help: "1 while DAY_HALTED")
+    }
+
+    func update(_ status: RiskStatus) {
+        equity.set(to: status.equity)
+        dailyDrawdown.set(to: status.dailyDrawdown)
+        fromPeak.set(to: status.drawdownFromPeak)
+        exposure.set(to: status.totalExposurePct)
+        openPositions.set(to: Double(status.openPositions.count))
+        halted.set(to: status.tradingState == TradingState.halted.rawValue ? 1 : 0)
+        dayHalted.set(to: status.tradingState == TradingState.dayHalted.rawValue ? 1 : 0)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import Prometheus
+import RedisClient
+import ServiceHost
+import TradingCore
+
+/// cdb_core's work: market ticks in, momentum signals out.
+public actor SignalStage {
+    private var strategy: MomentumStrategy
+    private let publisher: EventPublisher
+    private let logger: Logger
+    private let ticks: Counter
+    private let buys: Counter
+    private let sells: Counter
+    private let malformed: Counter
+    private let hop: DurationHistogram
+    private var lastTickTime: Date?
+    private var lastSignal: TradingSignal?
+
+    public init(strategy: MomentumStrategy, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger) {
+        self.strategy = strategy
+        self.publisher = publisher
+        self.logger = logger
+        ticks = metrics.counter("ticks_processed_total", help: "Market ticks evaluated by the strategy")
+        buys = metrics.counter("signals_total", help: "Signals emitted", labels: [("side", "BUY")])
+        sells = metrics.counter("signals_total", help: "Signals emitted", labels: [("side", "SELL")])
+        malformed = metrics.counter("malformed_events_total", help: "Stream entries that held no readable event", labels: [("stream", "market_data")])
+        hop = metrics.latencyHistogram("hop_latency_seconds", help: "Time from XADD to processing", labels: [("stream", "market_data")])
+    }
+
+    /// Evaluates a batch of `market_data` entries and publishes the signals before returning (so the batch may be acked).
+    public func handle(_ entries: [StreamEntry]) async throws {
+        var signals: [(stream: String, payload: String)] = []
+        let now = Date()
+        for entry in entries {
+            if let age = EventEnvelope.age(of: entry, now: now) { hop.record(age) }
+            switch EventEnvelope.decode(MarketTick.self, from: entry) {
+            case .failure(let problem):
+                malformed.increment()
+                logger.warning("skipping malformed market_data entry", metadata: ["problem": "\(problem)"])
+            case .success(let tick):
+                ticks.increment()
+                lastTickTime = tick.eventTime
+                if let signal = strategy.evaluate(tick, now: tick.eventTime) {
+                    (signal.side == .buy ? buys : sells).increment()
+                    lastSignal = signal
+                    signals.append((BusStream.signals.rawValue, EventEnvelope.encode(signal)))
+                }
+            }
+        }
+        try await publisher.publish(signals)
+    }
+
+    /// What `/status` shows.
+    public func status() -> SignalStatus {
+        SignalStatus(strategy: strategy.config, lastTickTime: lastTickTime, lastSignal: lastSignal)
+    }
+}
+
+/// cdb_core's `/status` document.
+public struct SignalStatus: Codable, Sendable {
+    public var strategy: MomentumStrategyConfig
+    public var lastTickTime: Date?
+    public var lastSignal: TradingSignal?
+
+    enum CodingKeys: String, CodingKey {
+        case strategy
+        case lastTickTime = "last_tick_time"
+        case lastSignal = "last_signal"
+    }
+}

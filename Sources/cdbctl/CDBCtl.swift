@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Runbook
+import ServiceHost
+
+/// `cdbctl`: the Claire de Binare runbook as a command.
+@main
+struct CDBCtl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cdbctl",
+        abstract: "Run the Claire de Binare paper-trading runbook.",
+        discussion: """
+        Exit codes: 0 pass, 1 a check failed, 2 usage or configuration error.
+        Settings come from the environment and from --env-file (default: ./.env when present);
+        the process environment wins over the file.
+        """,
+        subcommands: [Health.self])
+}
+
+/// Options every subcommand shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Read settings from this .env file (default: ./.env when it exists).")
+    var envFile: String?
+
+    @Flag(help: "Print one machine-readable JSON document instead of a table.")
+    var json = false
+
+    /// The merged settings; a bad file or variable exits 2 with every problem listed.
+    func environment() throws -> [String: String] {
+        let process = ProcessInfo.processInfo.environment
+        let path = envFile ?? (FileManager.default.fileExists(atPath: ".env") ? ".env" : nil)
+        guard let path else { return process }
+        do {
+            return try EnvFile.load(path: path).merged(over: process)
+        } catch {
+            throw UsageFailure("\(error)")
+        }
+    }
+
+    func settings() throws -> StackSettings {
+        do {
+            return try StackSettings(environment: try environment())
+        } catch let error as ConfigurationError {
+            throw UsageFailure("\(error)")
+        }
+    }
+}
+
+/// A usage or configuration problem: printed to stderr, exit code 2.
+struct UsageFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension UsageFailure {
+    /// Prints and exits; ArgumentParser would otherwise print a usage block for a plain error.
+    func exit() -> Never {
+        FileHandle.standardError.write(Data("cdbctl: \(description)\n".utf8))
+        Foundation.exit(ConfigurationError.exitCode)
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The main job: build everything, start the stack and show its health.
+#   scripts/run.sh        start (or keep) the local stack and print `cdbctl health`
+#   scripts/run.sh stop   stop what this script started
+# Until the Docker stack exists this runs Redis, PostgreSQL and the services as local processes
+# under .run/ (ports from .env or the defaults below; none of this touches a system-wide server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+state="$root/.run"
+mkdir -p "$state"
+
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+export REDIS_PORT="${REDIS_PORT:-16379}" POSTGRES_PORT="${POSTGRES_PORT:-15432}"
+export POSTGRES_USER="${POSTGRES_USER:-claire_user}" POSTGRES_DB="${POSTGRES_DB:-claire_de_binare}"
+export POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-local-demo-password}"
+export REDIS_HOST=127.0.0.1 POSTGRES_HOST=127.0.0.1
+
+stop_all() {
+  for pidfile in "$state"/*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+if [ "${1:-}" = "stop" ]; then stop_all; echo "stopped"; exit 0; fi
+
+bash scripts/setup.sh
+echo "building (release)…"
+swift build -c release 2>&1 | grep -E "error|warning: .*Sources/|Compiling|Build complete" | grep -v "^\[" || true
+bin="$(swift build -c release --show-bin-path)"
+
+running() { [ -f "$state/$1.pid" ] && kill -0 "$(cat "$state/$1.pid")" 2>/dev/null; }
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid postgres --regid postgres --init-groups -- "$@"; else "$@"; fi; }
+
+if ! running redis; then
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$state" --appendonly yes --daemonize no \
+    --logfile "$state/redis.log" & echo $! > "$state/redis.pid"
+fi
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+if [ ! -d "$state/postgres" ]; then
+  mkdir -p "$state/postgres"
+  printf '%s' "$POSTGRES_PASSWORD" > "$state/pwfile"
+  [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$state/postgres" "$state/pwfile"
+  as_postgres "$pgbin/initdb" -D "$state/postgres/data" -U "$POSTGRES_USER" --pwfile "$state/pwfile" \
+    --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$state/pwfile"
+fi
+if ! running postgres; then
+  as_postgres "$pgbin/postgres" -D "$state/postgres/data" -p "$POSTGRES_PORT" -k "$state/postgres" \
+    -c listen_addresses=127.0.0.1 >>"$state/postgres.log" 2>&1 & echo $! > "$state/postgres.pid"
+  for _ in $(seq 1 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" && break; sleep 0.1; done
+  PGPASSWORD="$POSTGRES_PASSWORD" psql -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='$POSTGRES_DB'" | grep -q 1 \
+    || PGPASSWORD="$POSTGRES_PASSWORD" createdb -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" "$POSTGRES_DB"
+fi
+
+# Services that exist so far, each with its runbook port.
+for service in cdb_db_writer:8004 cdb_ws:8000 cdb_core:8001 cdb_risk:8002 cdb_execution:8003; do
+  name=${service%%:*}; port=${service##*:}
+  [ -x "$bin/$name" ] || continue
+  running "$name" && continue
+  HTTP_PORT="$port" "$bin/$name" >>"$state/$name.log" 2>&1 & echo $! > "$state/$name.pid"
+done
+sleep 2
+
+echo
+echo "stack (local processes; logs and data in .run/, stop with: scripts/run.sh stop)"
+"$bin/cdbctl" health --timeout 3 || true
