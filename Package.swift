@@ -14,6 +14,10 @@ let package = Package(
     products: [
         .executable(name: "cdbctl", targets: ["cdbctl"]),
         .executable(name: "cdb-bench", targets: ["cdb-bench"]),
+        .executable(name: "cdb_core", targets: ["cdb_core"]),
+        .executable(name: "cdb_risk", targets: ["cdb_risk"]),
+        .executable(name: "cdb_execution", targets: ["cdb_execution"]),
+        .executable(name: "cdb_db_writer", targets: ["cdb_db_writer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,7 +63,8 @@ let package = Package(
         /// The five services' work, wired to the bus: each executable is a thin main over one stage here.
         .target(
             name: "TradingServices",
-            dependencies: ["TradingCore", "ServiceHost", "RedisClient", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["TradingCore", "TradeStore", "ServiceHost", "RedisClient", "PostgresClient",
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict
         ),
         /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
@@ -73,6 +78,10 @@ let package = Package(
             dependencies: ["Runbook", "ServiceHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        .executableTarget(name: "cdb_core", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
+        .executableTarget(name: "cdb_risk", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
+        .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
+        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "TradingServices", "TradeStore", "PostgresClient"], swiftSettings: strict),
         .executableTarget(
             name: "cdb-bench",
             dependencies: ["LocalServers", "PostgresClient", "RedisClient",

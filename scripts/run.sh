@@ -40,7 +40,7 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid postgres --regid p
 
 if ! running redis; then
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$state" --appendonly yes --daemonize no \
-    --logfile "$state/redis.log" & echo $! > "$state/redis.pid"
+    </dev/null >>"$state/redis.log" 2>&1 & echo $! > "$state/redis.pid"
 fi
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -54,8 +54,9 @@ if [ ! -d "$state/postgres" ]; then
 fi
 if ! running postgres; then
   as_postgres "$pgbin/postgres" -D "$state/postgres/data" -p "$POSTGRES_PORT" -k "$state/postgres" \
-    -c listen_addresses=127.0.0.1 >>"$state/postgres.log" 2>&1 & echo $! > "$state/postgres.pid"
+    -c listen_addresses=127.0.0.1 </dev/null >>"$state/postgres.log" 2>&1 & echo $! > "$state/postgres.pid"
   for _ in $(seq 1 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" && break; sleep 0.1; done
+  for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   PGPASSWORD="$POSTGRES_PASSWORD" psql -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='$POSTGRES_DB'" | grep -q 1 \
     || PGPASSWORD="$POSTGRES_PASSWORD" createdb -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" "$POSTGRES_DB"
@@ -66,7 +67,7 @@ for service in cdb_db_writer:8004 cdb_ws:8000 cdb_core:8001 cdb_risk:8002 cdb_ex
   name=${service%%:*}; port=${service##*:}
   [ -x "$bin/$name" ] || continue
   running "$name" && continue
-  HTTP_PORT="$port" "$bin/$name" >>"$state/$name.log" 2>&1 & echo $! > "$state/$name.pid"
+  HTTP_PORT="$port" "$bin/$name" </dev/null >>"$state/$name.log" 2>&1 & echo $! > "$state/$name.pid"
 done
 sleep 2
 

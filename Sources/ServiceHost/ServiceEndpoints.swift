@@ -89,3 +89,22 @@ public struct ServiceEndpoints: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
+
+/// An operator action over HTTP (`POST`), allowed only with the configured token in `X-Operator-Token`.
+public enum OperatorRoute {
+    /// Registers `POST path`; without a configured token the action is disabled (403) rather than open.
+    public static func register<Context: RequestContext>(
+        on router: Router<Context>, path: String, token: String, tokenVariable: String,
+        action: @escaping @Sendable () async throws -> any Encodable & Sendable
+    ) {
+        router.post(RouterPath(path)) { request, _ -> Response in
+            guard !token.isEmpty else {
+                return ServiceEndpoints.json(["error": "disabled: set \(tokenVariable) to enable this operator action"], status: .forbidden)
+            }
+            guard let presented = request.headers[HTTPField.Name("X-Operator-Token")!], presented == token else {
+                return ServiceEndpoints.json(["error": "missing or wrong X-Operator-Token"], status: .unauthorized)
+            }
+            return ServiceEndpoints.json(try await action(), status: .ok)
+        }
+    }
+}

@@ -70,7 +70,7 @@ public enum StoredEvent: Sendable, Equatable {
     }
 
     /// Decodes every entry on its own: one bad entry yields a failure in its slot, never a failed batch.
-    public static func decodeEach(_ entries: [StreamEntry]) -> [Result<StoredEvent, TradeStoreError>] {
+    public static func decodeEach(_ entries: [EncodedEvent]) -> [Result<StoredEvent, TradeStoreError>] {
         let decoder = EventCoding.decoder
         return entries.map { entry in
             Result { () throws(TradeStoreError) in try decode(stream: entry.stream, json: entry.json, decoder: decoder) }
@@ -100,7 +100,7 @@ public enum StoredEvent: Sendable, Equatable {
     }
 
     /// The event as stream JSON (`EventCoding.encoder`), paired with its stream name.
-    public func streamEntry() throws -> StreamEntry {
+    public func encodedEvent() throws -> EncodedEvent {
         let encoder = EventCoding.encoder
         let data: Data
         switch self {
@@ -111,7 +111,7 @@ public enum StoredEvent: Sendable, Equatable {
         case .portfolioSnapshot(let event): data = try encoder.encode(event)
         case .riskRejection(let event): data = try encoder.encode(event)
         }
-        return StreamEntry(stream: stream.rawValue, json: Array(data))
+        return EncodedEvent(stream: stream.rawValue, json: Array(data))
     }
 
     /// Rejects what would make PostgreSQL refuse the whole batch, or what this build cannot interpret.
@@ -166,7 +166,7 @@ public enum StoredEvent: Sendable, Equatable {
 }
 
 /// One raw entry read from a stream: its stream name and JSON payload.
-public struct StreamEntry: Sendable, Equatable {
+public struct EncodedEvent: Sendable, Equatable {
     /// The stream it was read from, e.g. `order_results`.
     public var stream: String
     /// The event's JSON, as published.

@@ -47,7 +47,7 @@ public final class TradeStore: Sendable {
 
     /// Decodes stream entries one by one, persists those that decode, and reports both: the caller
     /// dead-letters the failures (each names its stream and problem) and acknowledges the rest.
-    public func persist(entries: [StreamEntry]) async throws(TradeStoreError) -> EntriesOutcome {
+    public func persist(entries: [EncodedEvent]) async throws(TradeStoreError) -> EntriesOutcome {
         var events: [StoredEvent] = []
         var failures: [EntryFailure] = []
         for (index, result) in StoredEvent.decodeEach(entries).enumerated() {

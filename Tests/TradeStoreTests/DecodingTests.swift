@@ -9,7 +9,7 @@ import Testing
 struct DecodingTests {
     private let time = Date(timeIntervalSince1970: 1_767_225_600)
 
-    private func json(_ event: StoredEvent) throws -> [UInt8] { try event.streamEntry().json }
+    private func json(_ event: StoredEvent) throws -> [UInt8] { try event.encodedEvent().json }
 
     private func signal(_ id: String) -> StoredEvent {
         .signal(TradingSignal(id: id, symbol: "BTCUSDT", side: .buy, confidence: 0.9, price: 50_000, strategy: "momentum",
@@ -25,10 +25,10 @@ struct DecodingTests {
     func roundTrip() throws {
         for event in RunbookFixture().allEvents {
             // JSON carries microseconds, so compare what the decoded event encodes to, not the Date values.
-            let entry = try event.streamEntry()
+            let entry = try event.encodedEvent()
             let decoded = try StoredEvent.decode(stream: entry.stream, json: entry.json)
             #expect(decoded.id == event.id && decoded.stream == event.stream)
-            #expect(try decoded.streamEntry() == entry)
+            #expect(try decoded.encodedEvent() == entry)
         }
         #expect(StoredEvent.streamNames == ["signals", "orders", "order_results", "trades", "portfolio_snapshots", "risk_events"])
     }
@@ -42,14 +42,14 @@ struct DecodingTests {
         let nulRejection = RiskRejection(id: "rej-nul", signalId: "sig-x", symbol: "BTCUSDT", side: .buy, reason: .stalePrice,
                                          message: "stale\u{0}price", eventTime: time, originTickId: "tick-x")
         let entries = [
-            StreamEntry(stream: "signals", json: try json(signal("sig-good"))),
-            StreamEntry(stream: "signals", json: Array("{not json".utf8)),
-            StreamEntry(stream: "market_data", json: Array("{}".utf8)),
-            StreamEntry(stream: "signals", json: Array(try JSONSerialization.data(withJSONObject: missingPrice))),
-            StreamEntry(stream: "trades", json: Array(try JSONSerialization.data(withJSONObject: futureTrade))),
-            StreamEntry(stream: "risk_events", json: try json(.riskRejection(nulRejection))),
-            StreamEntry(stream: "orders", json: try json(signal("sig-wrong-stream"))),
-            StreamEntry(stream: "trades", json: try json(.trade(trade("trd-good")))),
+            EncodedEvent(stream: "signals", json: try json(signal("sig-good"))),
+            EncodedEvent(stream: "signals", json: Array("{not json".utf8)),
+            EncodedEvent(stream: "market_data", json: Array("{}".utf8)),
+            EncodedEvent(stream: "signals", json: Array(try JSONSerialization.data(withJSONObject: missingPrice))),
+            EncodedEvent(stream: "trades", json: Array(try JSONSerialization.data(withJSONObject: futureTrade))),
+            EncodedEvent(stream: "risk_events", json: try json(.riskRejection(nulRejection))),
+            EncodedEvent(stream: "orders", json: try json(signal("sig-wrong-stream"))),
+            EncodedEvent(stream: "trades", json: try json(.trade(trade("trd-good")))),
         ]
 
         let decoded = StoredEvent.decodeEach(entries)

@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What a service hands the host to run: its workers, health checks, status and any extra routes.
+public struct ServiceParts: Sendable {
+    public var workers: [any Service]
+    public var checks: [HealthCheck]
+    public var status: StatusProvider
+    public var routes: @Sendable (Router<BasicRequestContext>) -> Void
+
+    public init(
+        workers: [any Service], checks: [HealthCheck], status: @escaping StatusProvider,
+        routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
+    ) {
+        self.workers = workers
+        self.checks = checks
+        self.status = status
+        self.routes = routes
+    }
+}
+
+/// The shared pieces a service is built from.
+public struct ServiceContext: Sendable {
+    public let settings: CommonSettings
+    public let logger: Logger
+    public let metrics: ServiceMetrics
+    public let publisher: EventPublisher
+
+    /// A consumer of `stream` in this service's group (named after the service), at least once.
+    public func consumer(_ stream: BusStream, batchSize: Int = 256, handler: @escaping StreamConsumer.Handler) -> StreamConsumer {
+        StreamConsumer(
+            redis: settings.redis,
+            settings: .init(stream: stream.rawValue, group: settings.service, consumer: settings.consumerName, batchSize: batchSize),
+            logger: logger, handler: handler)
+    }
+}
+
+/// The one `main` every service shares: read and validate the environment (exit 2 listing every
+/// problem), set up logging and metrics, build the service, serve until SIGTERM, exit 0.
+public enum ServiceMain {
+    public static func run<Config>(
+        service: String, defaultPort: Int,
+        readConfig: (EnvironmentReader) -> Config,
+        build: (Config, ServiceContext) async throws -> ServiceParts
+    ) async -> Never {
+        let reader = EnvironmentReader()
+        let settings = CommonSettings(reader: reader, service: service, defaultPort: defaultPort)
+        let config = readConfig(reader)
+        do {
+            try reader.finish()
+        } catch {
+            ServiceBootstrap.exit(with: error, service: service)
+        }
+        let logger = ServiceBootstrap.logging(service: service, secrets: reader.secrets, level: settings.logLevel)
+        let context = ServiceContext(
+            settings: settings, logger: logger, metrics: ServiceMetrics(service: service),
+            publisher: EventPublisher(redis: settings.redis, maxLength: settings.streamMaxLength))
+        do {
+            let parts = try await build(config, context)
+            let endpoints = ServiceEndpoints(
+                service: service, version: CDBVersion.current, checks: parts.checks, metrics: context.metrics, status: parts.status)
+            try await ServiceRunner(endpoints: endpoints, port: settings.httpPort, workers: parts.workers, logger: logger, extraRoutes: parts.routes).run()
+            exit(0)
+        } catch {
+            logger.critical("service stopped on an error", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+}
+
+/// A worker that runs `body` every `interval` until shutdown (periodic snapshots, housekeeping).
+public struct PeriodicTask: Service {
+    private let interval: Duration
+    private let logger: Logger
+    private let body: @Sendable () async throws -> Void
+
+    public init(every interval: Duration, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) {
+        self.interval = interval
+        self.logger = logger
+        self.body = body
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            do { try await body() } catch { logger.error("periodic task failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+}
