@@ -91,6 +91,11 @@ let package = Package(
 
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ServicePipelineTests",
+            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),

@@ -4,6 +4,7 @@ import Synchronization
 /// Where a local server could not be started, with the command and its output.
 public struct LocalServerError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
@@ -38,7 +39,8 @@ public final class ChildProcess: Sendable {
     public let pid: pid_t
 
     /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null.
-    public init(_ executable: String, _ arguments: [String], outputPath: String? = nil) throws {
+    /// `environment` replaces the inherited environment when given.
+    public init(_ executable: String, _ arguments: [String], outputPath: String? = nil, environment: [String: String]? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -60,8 +62,11 @@ public final class ChildProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { envp?.forEach { free($0) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        let status = envp.map { posix_spawn(&child, executable, &actions, &attributes, argv, $0) }
+            ?? posix_spawn(&child, executable, &actions, &attributes, argv, environ)
         guard status == 0 else {
             throw LocalServerError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
         }

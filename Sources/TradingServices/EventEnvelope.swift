@@ -69,6 +69,12 @@ public struct RecentIDs: Codable, Sendable, Equatable {
 public enum TradingClock: String, Sendable, Codable {
     /// The machine's clock: live trading.
     case wall
-    /// The newest market-data time seen: replays, where a month passes in minutes.
+    /// Each event's own time: replays, where a month passes in minutes and the stages read their
+    /// streams at different paces, so "now" must be the moment the event describes.
     case market
+
+    /// The time to judge an event stamped `eventTime` by.
+    public func now(for eventTime: Date) -> Date {
+        self == .market ? eventTime : Date()
+    }
 }

@@ -14,7 +14,6 @@ public actor ExecutionStage {
     private let logger: Logger
     private var quotes: [String: PriceQuote] = [:]
     private var handled = RecentIDs(capacity: 50_000)
-    private var marketTime: Date?
     private let filled: Counter
     private let rejected: Counter
 
@@ -28,15 +27,12 @@ public actor ExecutionStage {
         rejected = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "REJECTED")])
     }
 
-    private var now: Date { clock == .market ? (marketTime ?? Date()) : Date() }
-
     /// Keeps the latest real price per symbol.
     public func handleMarketData(_ entries: [StreamEntry]) {
         for entry in entries {
             guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry) else { continue }
             if let known = quotes[tick.symbol], known.time > tick.eventTime { continue }
             quotes[tick.symbol] = PriceQuote(price: tick.price, time: tick.eventTime, tickId: tick.id)
-            if clock == .market { marketTime = max(marketTime ?? tick.eventTime, tick.eventTime) }
         }
     }
 
@@ -47,7 +43,7 @@ public actor ExecutionStage {
         for entry in entries {
             guard case .success(let order) = EventEnvelope.decode(OrderRequest.self, from: entry), handled.insert(order.id) else { continue }
             // An order that waited (service stopped) is judged by its own price time too: a fill only on fresh prices.
-            let result = model.fill(order, quote: quotes[order.symbol], now: now)
+            let result = model.fill(order, quote: quotes[order.symbol], now: clock.now(for: order.eventTime))
             (result.status == .filled ? filled : rejected).increment()
             if result.status == .rejected {
                 logger.warning("order rejected", metadata: ["order": "\(order.id)", "reason": "\(result.message ?? "")"])

@@ -58,6 +58,7 @@ public actor RiskStage {
         self.gauges = RiskGauges(metrics)
     }
 
+    /// The latest moment known: wall time, or in market mode the newest tick seen.
     private var now: Date {
         clock == .market ? (state.marketTime ?? Date()) : Date()
     }
@@ -71,10 +72,10 @@ public actor RiskStage {
             let before = state.engine.tradingState
             state.engine.mark(tick)
             noteStateChange(from: before, &outgoing)
-            for order in state.engine.driftReductions(now: now) {
+            for order in state.engine.driftReductions(now: clock.now(for: tick.eventTime)) {
                 outgoing.append((BusStream.orders.rawValue, EventEnvelope.encode(order)))
             }
-            snapshotIfDue(&outgoing)
+            snapshotIfDue(at: clock.now(for: tick.eventTime), &outgoing)
         }
         try await finish(outgoing)
     }
@@ -87,7 +88,7 @@ public actor RiskStage {
                   state.seenSignals.insert(signal.id)
             else { continue }
             let before = state.engine.tradingState
-            switch state.engine.evaluate(signal: signal, now: now) {
+            switch state.engine.evaluate(signal: signal, now: clock.now(for: signal.eventTime)) {
             case .approved(let order):
                 outgoing.append((BusStream.orders.rawValue, EventEnvelope.encode(order)))
             case .rejected(let rejection):
@@ -106,21 +107,25 @@ public actor RiskStage {
                   state.appliedResults.insert(result.id)
             else { continue }
             let before = state.engine.tradingState
-            for trade in state.engine.apply(fill: result, now: now) {
+            let moment = clock.now(for: result.eventTime)
+            for trade in state.engine.apply(fill: result, now: moment) {
                 outgoing.append((BusStream.trades.rawValue, EventEnvelope.encode(trade)))
             }
             noteStateChange(from: before, &outgoing)
             if result.status == .filled {
-                outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: now))))
+                outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: moment))))
             }
         }
         try await finish(outgoing)
     }
 
-    /// Publishes the periodic snapshot when its time has come (called on a timer for a quiet market).
+    /// Publishes the periodic snapshot when its time has come; on a timer, for a quiet live market
+    /// (in market mode snapshots follow the ticks instead).
     public func tick() async throws {
+        guard clock == .wall else { return }
         var outgoing: [(stream: String, payload: String)] = []
-        snapshotIfDue(&outgoing)
+        snapshotIfDue(at: Date(), &outgoing)
+        guard !outgoing.isEmpty else { return }
         try await finish(outgoing)
     }
 
@@ -147,8 +152,7 @@ public actor RiskStage {
             clock: clock.rawValue, time: now)
     }
 
-    private func snapshotIfDue(_ outgoing: inout [(stream: String, payload: String)]) {
-        let current = now
+    private func snapshotIfDue(at current: Date, _ outgoing: inout [(stream: String, payload: String)]) {
         guard current >= state.nextSnapshotAt else { return }
         outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: current))))
         state.nextSnapshotAt = Self.boundary(after: current, interval: snapshotInterval)
