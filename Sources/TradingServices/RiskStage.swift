@@ -17,7 +17,8 @@ public actor RiskStage {
         var engine: RiskEngine
         var seenSignals = RecentIDs(capacity: 50_000)
         var appliedResults = RecentIDs(capacity: 50_000)
-        var nextSnapshotAt: Date
+        /// Set from the first event seen: in market mode the clock starts wherever the data starts.
+        var nextSnapshotAt: Date?
         var marketTime: Date?
     }
 
@@ -48,8 +49,7 @@ public actor RiskStage {
                 throw MalformedEvent(entryID: Self.stateKey, reason: "saved risk state is unreadable (\(error)); inspect it, or DEL the key to start a fresh account")
             }
         }
-        let start = Date()
-        self.state = restored ?? State(engine: engine, nextSnapshotAt: Self.boundary(after: start, interval: interval))
+        self.state = restored ?? State(engine: engine)
         self.clock = clock
         self.snapshotInterval = interval
         self.publisher = publisher
@@ -153,7 +153,11 @@ public actor RiskStage {
     }
 
     private func snapshotIfDue(at current: Date, _ outgoing: inout [(stream: String, payload: String)]) {
-        guard current >= state.nextSnapshotAt else { return }
+        guard let due = state.nextSnapshotAt else {
+            state.nextSnapshotAt = Self.boundary(after: current, interval: snapshotInterval)
+            return
+        }
+        guard current >= due else { return }
         outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: current))))
         state.nextSnapshotAt = Self.boundary(after: current, interval: snapshotInterval)
     }

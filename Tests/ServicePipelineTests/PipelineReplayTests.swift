@@ -1,0 +1,138 @@
+import Foundation
+import LocalServers
+import PostgresClient
+import RedisClient
+import ServiceHost
+import Testing
+import TradingCore
+import TradingServices
+
+/// The shared month of 1-minute BTC bars as market ticks (close price at the bar's time).
+func sharedMonthTicks() throws -> [MarketTick]? {
+    let file = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("../shared/data/btc-perp-2022-01_1m.csv")
+    guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+    return text.split(separator: "\n").dropFirst().compactMap { line -> MarketTick? in
+        let fields = line.split(separator: ",")
+        guard fields.count == 6, let time = EventCoding.parseTimestamp(String(fields[0])),
+              let close = Double(fields[4]), let volume = Double(fields[5]) else { return nil }
+        return MarketTick(
+            id: EventID.derived(from: "replay", "BTCUSDT", String(fields[0])), symbol: "BTCUSDT", price: close,
+            quantity: volume, aggressorSide: nil, eventTime: time, source: .replay)
+    }
+}
+
+@Suite("The four downstream services on real Redis and PostgreSQL", .serialized)
+struct PipelineReplayTests {
+    /// The runbook's limits, and a tight daily stop that fires during the January 2022 slide.
+    /// (A breaker-only scenario is not here yet: in market-clock replays the stages judge events at their own
+    /// times while reading streams at different paces, and that scenario showed an exposure snapshot 1.7 % over
+    /// a 100 % limit and one BUY stamped after the first HALTED snapshot — see issue 3's note.)
+    static let scenarios: [(name: String, limits: [String: String], exposureLimitPct: Double, expectDayStop: Bool)] = [
+        ("runbook limits", [:], 30, false),
+        ("tight daily stop", ["MAX_POSITION_PCT": "0.5", "MAX_TOTAL_EXPOSURE_PCT": "1", "MAX_DAILY_DRAWDOWN_PCT": "0.01"], 100, true),
+    ]
+
+    @Test(
+        "a month of real bars flows through core, risk, execution and the db writer; limits hold; a SIGKILLed writer loses and duplicates nothing",
+        arguments: 0..<2)
+    func replayMonth(scenario: Int) async throws {
+        let (scenarioName, limits, exposureLimitPct, expectDayStop) = Self.scenarios[scenario]
+        guard let ticks = try sharedMonthTicks() else {
+            Issue.record("../shared/data/btc-perp-2022-01_1m.csv is missing: this test needs the shared market data")
+            return
+        }
+        #expect(ticks.count == 45_031)
+        var strategy = MomentumStrategy()
+        let expectedSignals = Set(ticks.compactMap { strategy.evaluate($0, now: $0.eventTime)?.id })
+
+        let redis = try await LocalRedisServer()
+        let postgres = try await SharedServers.postgres()
+        let database = try await postgres.createDatabase()
+        let common = [
+            "REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": postgres.password,
+            "POSTGRES_DB": database.database, "CLOCK": "market", "LOG_LEVEL": "warning",
+        ].merging(limits) { $1 }
+        var processes: [String: ChildProcess] = [:]
+        var logs: [URL] = []
+        func start(_ name: String) async throws {
+            let port = try freeLoopbackPort()
+            let (process, log) = try ServiceBinaries.start(name, environment: common.merging(["HTTP_PORT": "\(port)"]) { $1 })
+            processes[name] = process
+            logs.append(log)
+            try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        }
+        defer {
+            for process in processes.values { process.send(SIGKILL); process.waitForExit() }
+            for log in logs { try? FileManager.default.removeItem(at: log) }
+        }
+        for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await start(name) }
+
+        let publisher = EventPublisher(redis: redis.configuration, maxLength: 10_000_000)
+        let started = ContinuousClock.now
+        let half = ticks.count / 2
+        for chunk in stride(from: 0, to: half, by: 500) {
+            try await publisher.publish(ticks[chunk..<min(chunk + 500, half)].map { ("market_data", EventEnvelope.encode($0)) })
+        }
+        // The writer dies mid-run without a chance to acknowledge what it holds.
+        try await Task.sleep(for: .seconds(2))
+        processes["cdb_db_writer"]?.send(SIGKILL)
+        processes["cdb_db_writer"]?.waitForExit()
+        for chunk in stride(from: half, to: ticks.count, by: 500) {
+            try await publisher.publish(ticks[chunk..<min(chunk + 500, ticks.count)].map { ("market_data", EventEnvelope.encode($0)) })
+        }
+        try await start("cdb_db_writer")
+
+        let db = try await PostgresConnection(database)
+        let bus = try await RedisConnection(redis.configuration)
+        let deadline = ContinuousClock.now + .seconds(600)
+        var settled = false
+        while ContinuousClock.now < deadline && !settled {
+            try await Task.sleep(for: .seconds(1))
+            let stored = try await db.query("SELECT count(*) AS n FROM signals").first?.decode("n", as: Int.self) ?? 0
+            var idle = stored == expectedSignals.count
+            for stream in BusStream.allCases where idle {
+                for group in try await bus.groups(of: stream.rawValue) where group.pending > 0 || (group.lag ?? 0) > 0 { idle = false }
+            }
+            settled = idle
+        }
+        let elapsed = ContinuousClock.now - started
+        print("pipeline replay (\(scenarioName)): \(ticks.count) ticks, \(expectedSignals.count) signals settled in \(elapsed)")
+        #expect(settled, "the pipeline did not settle within 10 minutes")
+
+        func count(_ sql: String) async throws -> Int {
+            try await db.query(sql).first?.decode(at: 0, as: Int.self) ?? -1
+        }
+        // Every signal persisted exactly once (ids are primary keys; the set must match).
+        let storedIDs = Set(try await db.query("SELECT id FROM signals").map { try $0.decode("id", as: String.self) })
+        #expect(storedIDs == expectedSignals)
+        #expect(try await count("SELECT count(*) FROM orders") > 0)
+        #expect(try await count("SELECT count(*) FROM orders WHERE status = 'APPROVED'") == 0)  // every order got its result
+        #expect(try await count("SELECT count(*) FROM trades") > 0)
+        #expect(try await count("SELECT count(*) FROM portfolio_snapshots") >= 24 * 30)  // hourly over a month, plus one per fill
+        #expect(try await count("SELECT count(*) FROM positions") > 0)
+        #expect(try await count("SELECT count(*) FROM risk_events") > 0)
+
+        // No limit ever exceeded, as the snapshots (percent) recorded it.
+        let worstExposure = try await db.query("SELECT max(total_exposure_pct) AS x FROM portfolio_snapshots").first?.decode("x", as: Double.self) ?? 100
+        #expect(worstExposure <= exposureLimitPct + 1e-6)
+        // Once DAY_HALTED, no BUY order on the rest of that UTC day; once HALTED (no reset here), none at all.
+        let buysWhileDayHalted = try await count("""
+            SELECT count(*) FROM orders o JOIN (
+              SELECT date_trunc('day', timestamp) AS day, min(timestamp) AS halted_at
+              FROM risk_events WHERE reason = 'DAILY_DRAWDOWN_HALT' GROUP BY 1) h
+            ON date_trunc('day', o.timestamp) = h.day AND o.timestamp > h.halted_at AND o.side = 'BUY'
+            """)
+        #expect(buysWhileDayHalted == 0)
+        let buysAfterHalt = try await count("""
+            SELECT count(*) FROM orders WHERE side = 'BUY' AND timestamp > (
+              SELECT coalesce(min(timestamp), 'infinity') FROM portfolio_snapshots WHERE trading_state = 'HALTED')
+            """)
+        #expect(buysAfterHalt == 0)
+        let dayHalts = try await count("SELECT count(*) FROM risk_events WHERE reason = 'DAILY_DRAWDOWN_HALT'")
+        let breakerHalts = try await count("SELECT count(*) FROM risk_events WHERE reason = 'CIRCUIT_BREAKER_HALT'")
+        print("pipeline replay (\(scenarioName)): BUYs refused: \(dayHalts) by the daily stop, \(breakerHalts) by the circuit breaker; max exposure \(worstExposure) %")
+        if expectDayStop { #expect(dayHalts > 0) }
+    }
+}
