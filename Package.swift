@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "cdbctl", targets: ["cdbctl"]),
         .executable(name: "cdb-bench", targets: ["cdb-bench"]),
+        .executable(name: "cdb_ws", targets: ["cdb_ws"]),
         .executable(name: "cdb_core", targets: ["cdb_core"]),
         .executable(name: "cdb_risk", targets: ["cdb_risk"]),
         .executable(name: "cdb_execution", targets: ["cdb_execution"]),
@@ -27,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Traits off: we use neither swift-configuration nor the full-Foundation extras, and both cost build time.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // The MEXC WebSocket client (WSClient; it brings BoringSSL for wss://) and, for tests, a WebSocket server.
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        // Runtime only: the MEXC protobuf code is generated once and committed (scripts/generate-mexc-proto.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C system libraries: one shim each, wrapped by exactly one Swift adapter module.
@@ -58,13 +64,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// Market ticks: the built-in synthetic walk, file replay, and the live MEXC spot WebSocket (protobuf pushes).
+        .target(
+            name: "MarketFeed",
+            dependencies: [
+                "TradingCore",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The .proto is the source of Generated/mexc_push.pb.swift, not a build input.
+            exclude: ["Proto"],
+            swiftSettings: strict
+        ),
         /// The database side: versioned migrations, the runbook's schema and queries, idempotent batch persistence.
         .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore"], swiftSettings: strict),
         /// The five services' work, wired to the bus: each executable is a thin main over one stage here.
         .target(
             name: "TradingServices",
-            dependencies: ["TradingCore", "TradeStore", "ServiceHost", "RedisClient", "PostgresClient",
-                           .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["TradingCore", "TradeStore", "MarketFeed", "ServiceHost", "RedisClient", "PostgresClient",
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
         ),
         /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
@@ -78,6 +98,7 @@ let package = Package(
             dependencies: ["Runbook", "ServiceHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "TradingServices", "MarketFeed"], swiftSettings: strict),
         .executableTarget(name: "cdb_core", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
         .executableTarget(name: "cdb_risk", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
         .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
@@ -93,7 +114,17 @@ let package = Package(
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",
-            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore", "TradingServices"],
+            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore", "TradingServices", "MarketFeed"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MarketFeedTests",
+            dependencies: [
+                "MarketFeed", "TradingCore",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"], swiftSettings: strict),

@@ -40,6 +40,9 @@ public struct ServiceContext: Sendable {
 /// The one `main` every service shares: read and validate the environment (exit 2 listing every
 /// problem), set up logging and metrics, build the service, serve until SIGTERM, exit 0.
 public enum ServiceMain {
+    /// Main-actor isolated like the top-level code that calls it, so the closures a `main.swift` passes
+    /// (main-actor closures there) run where they were written rather than tripping an isolation check.
+    @MainActor
     public static func run<Config>(
         service: String, defaultPort: Int,
         readConfig: (EnvironmentReader) -> Config,

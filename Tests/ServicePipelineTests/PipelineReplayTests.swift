@@ -4,26 +4,24 @@ import PostgresClient
 import RedisClient
 import ServiceHost
 import Testing
+import MarketFeed
 import TradingCore
 import TradingServices
 
-/// The shared month of 1-minute BTC bars as market ticks (close price at the bar's time).
-func sharedMonthTicks() throws -> [MarketTick]? {
-    let file = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/data/btc-perp-2022-01_1m.csv")
-    guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
-    return text.split(separator: "\n").dropFirst().compactMap { line -> MarketTick? in
-        let fields = line.split(separator: ",")
-        guard fields.count == 6, let time = EventCoding.parseTimestamp(String(fields[0])),
-              let close = Double(fields[4]), let volume = Double(fields[5]) else { return nil }
-        return MarketTick(
-            id: EventID.derived(from: "replay", "BTCUSDT", String(fields[0])), symbol: "BTCUSDT", price: close,
-            quantity: volume, aggressorSide: nil, eventTime: time, source: .replay)
-    }
+/// The shared month of 1-minute BTC bars, if present beside the project.
+let sharedMonthFile = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("../shared/data/btc-perp-2022-01_1m.csv").standardizedFileURL.path
+
+/// The ticks cdb_ws will produce from that file (same feed, same ids), to know what to expect downstream.
+func sharedMonthTicks() async throws -> [MarketTick]? {
+    guard FileManager.default.fileExists(atPath: sharedMonthFile) else { return nil }
+    var ticks: [MarketTick] = []
+    try await ReplayFeed(.init(path: sharedMonthFile, speed: .max)).run { ticks.append($0) }
+    return ticks
 }
 
-@Suite("The four downstream services on real Redis and PostgreSQL", .serialized)
+@Suite("The five services on real Redis and PostgreSQL", .serialized)
 struct PipelineReplayTests {
     /// The runbook's limits, and a tight daily stop that fires during the January 2022 slide.
     /// (A breaker-only scenario is not here yet: in market-clock replays the stages judge events at their own
@@ -35,11 +33,11 @@ struct PipelineReplayTests {
     ]
 
     @Test(
-        "a month of real bars flows through core, risk, execution and the db writer; limits hold; a SIGKILLed writer loses and duplicates nothing",
+        "a month of real bars flows through all five services into PostgreSQL; limits hold; a SIGKILLed writer loses and duplicates nothing",
         arguments: 0..<2)
     func replayMonth(scenario: Int) async throws {
         let (scenarioName, limits, exposureLimitPct, expectDayStop) = Self.scenarios[scenario]
-        guard let ticks = try sharedMonthTicks() else {
+        guard let ticks = try await sharedMonthTicks() else {
             Issue.record("../shared/data/btc-perp-2022-01_1m.csv is missing: this test needs the shared market data")
             return
         }
@@ -56,9 +54,9 @@ struct PipelineReplayTests {
         ].merging(limits) { $1 }
         var processes: [String: ChildProcess] = [:]
         var logs: [URL] = []
-        func start(_ name: String) async throws {
+        func start(_ name: String, extra: [String: String] = [:]) async throws {
             let port = try freeLoopbackPort()
-            let (process, log) = try ServiceBinaries.start(name, environment: common.merging(["HTTP_PORT": "\(port)"]) { $1 })
+            let (process, log) = try ServiceBinaries.start(name, environment: common.merging(extra.merging(["HTTP_PORT": "\(port)"]) { $1 }) { $1 })
             processes[name] = process
             logs.append(log)
             try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
@@ -68,23 +66,21 @@ struct PipelineReplayTests {
             for log in logs { try? FileManager.default.removeItem(at: log) }
         }
         for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await start(name) }
-
-        let publisher = EventPublisher(redis: redis.configuration, maxLength: 10_000_000)
         let started = ContinuousClock.now
-        let half = ticks.count / 2
-        for chunk in stride(from: 0, to: half, by: 500) {
-            try await publisher.publish(ticks[chunk..<min(chunk + 500, half)].map { ("market_data", EventEnvelope.encode($0)) })
+        try await start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": sharedMonthFile, "REPLAY_SPEED": "max"])
+
+        // The writer dies mid-run (SIGKILL: no chance to acknowledge what it holds), then comes back.
+        let db = try await PostgresConnection(database)
+        let killAt = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < killAt,
+              (try await db.query("SELECT count(*) AS n FROM signals").first?.decode("n", as: Int.self) ?? 0) < expectedSignals.count / 3 {
+            try await Task.sleep(for: .milliseconds(20))
         }
-        // The writer dies mid-run without a chance to acknowledge what it holds.
-        try await Task.sleep(for: .seconds(2))
         processes["cdb_db_writer"]?.send(SIGKILL)
         processes["cdb_db_writer"]?.waitForExit()
-        for chunk in stride(from: half, to: ticks.count, by: 500) {
-            try await publisher.publish(ticks[chunk..<min(chunk + 500, ticks.count)].map { ("market_data", EventEnvelope.encode($0)) })
-        }
+        try await Task.sleep(for: .seconds(1))
         try await start("cdb_db_writer")
 
-        let db = try await PostgresConnection(database)
         let bus = try await RedisConnection(redis.configuration)
         let deadline = ContinuousClock.now + .seconds(600)
         var settled = false

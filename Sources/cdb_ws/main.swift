@@ -1,0 +1,53 @@
+import Foundation
+import MarketFeed
+import ServiceHost
+import TradingServices
+
+// cdb_ws (port 8000): market data from the built-in synthetic walk (default), a replay file, or live MEXC.
+struct FeedConfig {
+    var kind: String
+    var symbols: [String]
+    var syntheticInterval: Duration
+    var seed: UInt64
+    var replayPath: String
+    var replaySpeed: ReplaySpeed
+    var replayWallTimes: Bool
+    var mexcURL: String
+    var staleTimeout: Duration
+}
+
+await ServiceMain.run(service: "cdb_ws", defaultPort: 8000) { env in
+    let speedText = env.string("REPLAY_SPEED", default: "realtime")
+    let speed = ReplaySpeed(parsing: speedText)
+    if speed == nil { env.problem("REPLAY_SPEED: expected realtime, max or a factor like 60x, got '\(speedText)'") }
+    let kind = env.choice("FEED", default: "synthetic", allowed: ["synthetic", "replay", "mexc"])
+    let path = env.string("REPLAY_FILE", default: "")
+    if kind == "replay" && path.isEmpty { env.problem("REPLAY_FILE: required when FEED=replay") }
+    return FeedConfig(
+        kind: kind,
+        symbols: env.string("SYMBOLS", default: "BTCUSDT").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() },
+        syntheticInterval: .milliseconds(env.integer("SYNTHETIC_INTERVAL_MS", default: 1_000, range: 0...3_600_000)),
+        seed: UInt64(env.integer("SYNTHETIC_SEED", default: 42, range: 0...Int.max)),
+        replayPath: path, replaySpeed: speed ?? .realTime,
+        replayWallTimes: env.choice("REPLAY_EVENT_TIMES", default: "recorded", allowed: ["recorded", "emission"]) == "emission",
+        mexcURL: env.string("MEXC_WS_URL", default: MEXCProtocol.defaultURL),
+        staleTimeout: .seconds(env.integer("DATA_STALE_TIMEOUT_SEC", default: 30, range: 10...300)))
+} build: { config, context in
+    let monitor = FeedMonitor()
+    let feed: any TickFeed
+    switch config.kind {
+    case "replay":
+        feed = try ReplayFeed(
+            .init(path: config.replayPath, symbol: config.symbols.first ?? "BTCUSDT", speed: config.replaySpeed,
+                  eventTimes: config.replayWallTimes ? .emission : .recorded),
+            monitor: monitor, logger: context.logger)
+    case "mexc":
+        feed = try MEXCFeed(.init(url: config.mexcURL, symbols: config.symbols), monitor: monitor, logger: context.logger)
+    default:
+        feed = try SyntheticFeed(.init(symbols: config.symbols, seed: config.seed, interval: config.syntheticInterval), monitor: monitor)
+    }
+    return ServiceParts(
+        workers: [FeedStage(feed: feed, publisher: context.publisher, metrics: context.metrics, logger: context.logger)],
+        checks: [.redis(context.settings.redis), FeedStage.staleness(monitor, timeout: config.staleTimeout)],
+        status: { monitor.snapshot() })
+}
