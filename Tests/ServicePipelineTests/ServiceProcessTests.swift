@@ -1,7 +1,10 @@
 import Foundation
 import HTTPClient
 import LocalServers
+import RedisClient
 import Testing
+import TradingCore
+import TradingServices
 
 /// The service executables built next to this test bundle.
 enum ServiceBinaries {
@@ -83,5 +86,92 @@ struct ServiceProcessTests {
         #expect(output.contains("ERROR cdb_execution: stream consumer failed, retrying"))
         #expect(output.contains("redis 127.0.0.1:\(deadPort)"))
         #expect(!output.contains("Fatal error"))
+    }
+}
+
+@Suite("Service state and staleness across restarts")
+struct ServiceRestartTests {
+    /// Reads one stream entry's event from `stream`, waiting for it to appear.
+    private func nextEvent(_ redis: RedisConnection, stream: String, after id: String, within limit: Duration = .seconds(15)) async throws -> (id: String, json: [String: Any])? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let reply = try await redis.command("XRANGE", stream, "(" + id, "+", "COUNT", 1)
+            if let entry = reply.array?.first?.array, entry.count == 2, let entryID = entry[0].string,
+               let fields = entry[1].array, fields.count >= 2, let bytes = fields[1].bytes,
+               let json = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+                return (entryID, json)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test("cdb_execution rejects an order that waited past the staleness limit and fills a fresh one at the real price")
+    func executionRejectsWaitedOrders() async throws {
+        let redis = try await LocalRedisServer()
+        let port = try freeLoopbackPort()
+        let (process, log) = try ServiceBinaries.start("cdb_execution", environment: ["REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)"])
+        defer { process.send(SIGTERM); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        let bus = try await RedisConnection(redis.configuration)
+        let now = Date()
+        let tick = MarketTick(id: "tick-1", symbol: "BTCUSDT", price: 50_000, quantity: 1, aggressorSide: .buy, eventTime: now, source: .synthetic)
+        try await bus.xadd("market_data", fields: [("event", EventEnvelope.encode(tick))])
+        try await Task.sleep(for: .milliseconds(300))
+        func order(_ id: String, pricedAt time: Date) -> OrderRequest {
+            OrderRequest(id: id, signalId: nil, symbol: "BTCUSDT", side: .buy, quantity: 0.01, referencePrice: 50_000,
+                         priceTime: time, maxSlippagePct: 0.01, reduceOnly: false, eventTime: time, originTickId: "tick-1")
+        }
+        try await bus.xadd("orders", fields: [("event", EventEnvelope.encode(order("waited", pricedAt: now.addingTimeInterval(-45))))])
+        try await bus.xadd("orders", fields: [("event", EventEnvelope.encode(order("fresh", pricedAt: now)))])
+        let first = try #require(try await nextEvent(bus, stream: "order_results", after: "0"))
+        #expect(first.json["order_id"] as? String == "waited")
+        #expect(first.json["status"] as? String == "REJECTED")
+        #expect(first.json["reason"] as? String == "STALE_PRICE")
+        #expect(first.json["fill_price"] == nil)
+        let second = try #require(try await nextEvent(bus, stream: "order_results", after: first.id))
+        #expect(second.json["order_id"] as? String == "fresh")
+        #expect(second.json["status"] as? String == "FILLED")
+        let price = try #require(second.json["fill_price"] as? Double)
+        #expect(price > 50_000 && price < 50_000 * 1.001)  // the real price plus modelled slippage
+    }
+
+    @Test("cdb_risk keeps its portfolio and its memory of handled signals across a restart")
+    func riskStateSurvivesRestart() async throws {
+        let redis = try await LocalRedisServer()
+        let bus = try await RedisConnection(redis.configuration)
+        let port = try freeLoopbackPort()
+        let environment = ["REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)"]
+        var (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment)
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        let now = Date()
+        let signal = TradingSignal(id: "signal-1", symbol: "BTCUSDT", side: .buy, confidence: 1, price: 50_000, strategy: "test",
+                                   reason: "test", eventTime: now, originTickId: "tick-1", priceTime: now)
+        try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
+        let approved = try #require(try await nextEvent(bus, stream: "orders", after: "0"))
+        let orderID = try #require(approved.json["id"] as? String)
+        let quantity = try #require(approved.json["quantity"] as? Double)
+        let fill = OrderResult(id: "result-1", orderId: orderID, symbol: "BTCUSDT", side: .buy, status: .filled, requestedQuantity: quantity,
+                               filledQuantity: quantity, fillPrice: 50_000, fee: 0, slippagePct: 0, reason: nil, message: nil,
+                               eventTime: now, originTickId: "tick-1")
+        try await bus.xadd("order_results", fields: [("event", EventEnvelope.encode(fill))])
+        try await Task.sleep(for: .milliseconds(500))
+
+        process.send(SIGTERM)
+        #expect(await process.exitStatus() == 0)
+        try? FileManager.default.removeItem(at: log)
+        (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment)
+        defer { process.send(SIGTERM); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+
+        let status = try await HTTPClient().get("http://127.0.0.1:\(port)/status")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(status.body)) as? [String: Any])
+        let positions = try #require(document["open_positions"] as? [[String: Any]])
+        #expect(positions.count == 1)
+        #expect((positions.first?["size"] as? Double).map { abs($0 - quantity) < 1e-12 } == true)
+        // The same signal delivered again (at-least-once) must not buy a second time.
+        try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(try await bus.length(of: "orders") == 1)
     }
 }

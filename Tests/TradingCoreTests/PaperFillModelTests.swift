@@ -65,6 +65,18 @@ struct PaperFillModelTests {
         #expect(stale.status == .rejected && stale.reason == .stalePrice && stale.fillPrice == nil)
     }
 
+    @Test("an order that waited past the staleness limit is rejected even against a fresh market price")
+    func waitedOrderIsStale() {
+        let later = now.addingTimeInterval(30.001)
+        let fresh = PriceQuote(price: 50_000, time: later)
+        #expect(model.fill(order(.buy, quantity: 0.1), quote: fresh, now: now.addingTimeInterval(30)).status == .filled)
+        let waited = model.fill(order(.buy, quantity: 0.1), quote: fresh, now: later)
+        #expect(waited.status == .rejected)
+        #expect(waited.reason == .stalePrice)
+        #expect(waited.fillPrice == nil)
+        #expect(waited.message?.hasPrefix("order was priced 30.001 s ago") == true)
+    }
+
     @Test("slippage exactly at the order maximum fills, any more is rejected")
     func slippageBoundary() {
         #expect(model.fill(order(.buy, quantity: 0.2, maxSlippagePct: 0.0007), quote: quote(), now: now).status == .filled)

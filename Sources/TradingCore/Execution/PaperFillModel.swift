@@ -56,11 +56,16 @@ public struct PaperFillModel: Codable, Sendable, Equatable {
     }
 
     /// Executes `order` against the latest market `quote`. Rejects — never invents a price —
-    /// when the quote is missing, unusable or older than `staleAfterSec`, when the quantity is
-    /// not positive, or when slippage would exceed `order.maxSlippagePct`.
+    /// when the quote is missing, unusable or older than `staleAfterSec`, when the order itself was
+    /// priced longer ago than that (it waited, e.g. while execution was stopped: the decision is
+    /// old news), when the quantity is not positive, or when slippage would exceed `order.maxSlippagePct`.
     public func fill(_ order: OrderRequest, quote: PriceQuote?, now: Date) -> OrderResult {
         guard order.quantity.isFinite, order.quantity > 0 else {
             return rejection(of: order, reason: .invalidQuantity, message: "quantity \(order.quantity) is not positive", now: now)
+        }
+        guard !LimitComparison.isStale(priceTime: order.priceTime, now: now, timeout: staleAfterSec) else {
+            let age = now.timeIntervalSince(order.priceTime)
+            return rejection(of: order, reason: .stalePrice, message: String(format: "order was priced %.3f s ago (limit %.3f s)", age, staleAfterSec), now: now)
         }
         guard let quote, quote.isUsable else {
             return rejection(of: order, reason: .invalidPrice, message: "no usable market price for \(order.symbol)", now: now)
