@@ -57,7 +57,7 @@ import TradingCore
         #expect(ticks.count == 5)
         // Four pauses between five rounds.
         #expect(elapsed >= .milliseconds(190))
-        #expect(elapsed < .seconds(2))
+        #expect(elapsed < .seconds(10))  // a sanity bound only: the suite shares two cores
     }
 
     @Test("the wall-clock default stamps ticks with the current time")
