@@ -115,6 +115,19 @@ enum RESP {
         }
     }
 
+    /// Everything of `XADD stream [MAXLEN ~ n] * field <payload>` but the payload, with the array
+    /// header counting the payload: encoded once per batch and reused for every event.
+    static func xaddPrefix(stream: String, maxLength: Int?, field: String) -> [UInt8] {
+        var arguments: [any RedisArgument] = ["XADD", stream]
+        if let maxLength { arguments += ["MAXLEN", "~", maxLength] }
+        arguments += ["*", field]
+        var prefix: [UInt8] = [UInt8(ascii: "*")]
+        appendDecimal(arguments.count + 1, to: &prefix)
+        prefix.append(contentsOf: crlf)
+        for argument in arguments { argument.appendBulk(to: &prefix) }
+        return prefix
+    }
+
     /// Queues one encoded command in hiredis' output buffer; false when hiredis refused it.
     static func append(_ arguments: [any RedisArgument], to context: UnsafeMutablePointer<redisContext>) -> Bool {
         var buffer: [UInt8] = []

@@ -58,8 +58,7 @@ struct AdapterBenchmark: AsyncParsableCommand {
             var sent = 0
             while sent < messages {
                 let count = min(batch, messages - sent)
-                let commands = (0..<count).map { _ in RedisConnection.xaddArguments(stream, maxLength: 1_000_000, fields: [("event", payloadBytes)]) }
-                _ = try await redis.pipeline(commands)
+                _ = try await redis.xaddBatch(stream, maxLength: 1_000_000, field: "event", payloads: Array(repeating: payloadBytes, count: count))
                 sent += count
             }
             xaddRate = max(xaddRate, Double(messages) / (ContinuousClock.now - start).secondsValue)

@@ -32,6 +32,23 @@ struct RedisConnectionTests {
         #expect(replies[3].string == "2")
     }
 
+    @Test("a batch of XADDs lands in order with its ids, binary payloads intact")
+    func xaddBatch() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let stream = uniqueName("market_data")
+        let payloads: [[UInt8]] = (0..<250).map { Array("{\"n\":\($0)}".utf8) + [0, 13, 10] }
+        let ids = try await redis.xaddBatch(stream, maxLength: 10_000, field: "event", payloads: payloads)
+        #expect(ids.count == 250)
+        #expect(try await redis.length(of: stream) == 250)
+        let stored = try await redis.command("XRANGE", stream, "-", "+", "COUNT", 2)
+        let first = try #require(stored.array?.first?.array)
+        #expect(first[0].string == ids[0])
+        #expect(first[1].array?[1].bytes == payloads[0])
+        try await redis.command("SET", stream + ":string", "x")
+        await #expect(throws: RedisError.self) { try await redis.xaddBatch(stream + ":string", maxLength: nil, field: "event", payloads: [[1]]) }
+    }
+
     @Test("an error reply is thrown with the command and the server's message")
     func errorReplyIsThrown() async throws {
         let server = try await SharedServers.redis()
