@@ -9,7 +9,8 @@ public struct EnvFile: Sendable, Equatable {
         public var file: String
         public var line: Int
         public var message: String
-        public var description: String { "\(file):\(line): \(message)" }
+        /// `file:line: message`, or `file: message` for a problem with the file as a whole.
+        public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
     }
 
     /// Parses `text`; every malformed line is reported, not just the first.
