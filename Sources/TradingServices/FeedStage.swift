@@ -4,20 +4,23 @@ import MarketFeed
 import Prometheus
 import ServiceHost
 import ServiceLifecycle
+import Synchronization
 import TradingCore
 
-/// cdb_ws's work: ticks from a feed onto `market_data`, batched when the feed is fast.
+/// cdb_ws's work: ticks from a feed onto `market_data`.
 ///
-/// A tick waits at most `maxDelay` in the batch, so a live feed's ticks go out one by one while a
-/// replay at full speed goes out 256 to a round trip. When a replay ends, the service stays up
-/// (serving `/health`, which turns stale) instead of exiting, so a restart policy does not replay again.
+/// Publishing is a group commit: a publisher task sends whatever has queued up while its previous
+/// round trip was in flight. A live feed's ticks therefore go out one by one, without waiting for the
+/// next tick, while a replay at full speed goes out hundreds to a round trip. The queue is bounded, so
+/// a feed faster than Redis is slowed down rather than buffered without limit. When a replay ends, the
+/// service stays up (serving `/health`, which turns stale) instead of exiting, so a restart policy does
+/// not replay the file again.
 public struct FeedStage: Service {
     private let feed: any TickFeed
     private let publisher: EventPublisher
     private let logger: Logger
     private let published: Counter
-    private let batchLimit = 256
-    private let maxDelay = Duration.milliseconds(50)
+    private let queueLimit = 4_096
 
     public init(feed: any TickFeed, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger) {
         self.feed = feed
@@ -27,25 +30,40 @@ public struct FeedStage: Service {
     }
 
     public func run() async throws {
-        let batcher = TickBatcher()
-        let completion = try await cancelWhenGracefulShutdown {
-            try await feed.run { tick in
-                let due = batcher.add(tick, limit: batchLimit, maxDelay: maxDelay)
-                if due { try await flush(batcher) }
+        let queue = TickQueue(limit: queueLimit)
+        let completion = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while let batch = await queue.next() {
+                    let events = batch.map { (BusStream.marketData.rawValue, EventEnvelope.encode($0)) }
+                    // Redis away (restart, network): keep the batch and retry, so no tick is dropped and the
+                    // bounded queue slows the feed meanwhile; a shutdown cancels the wait.
+                    var delay = Duration.milliseconds(100)
+                    while true {
+                        do {
+                            try await publisher.publish(events)
+                            break
+                        } catch {
+                            logger.error("publishing market data failed, retrying", metadata: [
+                                "ticks": "\(batch.count)", "error": "\(error)", "retry_in_ms": "\(Int(delay.milliseconds))"])
+                            try await Task.sleep(for: delay)
+                            delay = min(delay * 2, .seconds(5))
+                        }
+                    }
+                    published.increment(by: Int64(batch.count))
+                }
             }
+            defer { queue.finish() }
+            let completion = try await cancelWhenGracefulShutdown {
+                try await feed.run { tick in await queue.push(tick) }
+            }
+            queue.finish()
+            try await group.waitForAll()
+            return completion
         }
-        try await flush(batcher)
         if completion == .finished {
             logger.notice("feed finished; market data stops here (health turns stale)", metadata: ["ticks": "\(feed.monitor.snapshot().ticks)"])
             try? await gracefulShutdown()
         }
-    }
-
-    private func flush(_ batcher: TickBatcher) async throws {
-        let ticks = batcher.drain()
-        guard !ticks.isEmpty else { return }
-        try await publisher.publish(ticks.map { (BusStream.marketData.rawValue, EventEnvelope.encode($0)) })
-        published.increment(by: Int64(ticks.count))
     }
 
     /// `/health`'s view of the feed: stale after `timeout` without a tick.
@@ -61,25 +79,78 @@ public struct FeedStage: Service {
     }
 }
 
-/// Ticks waiting to be published; only the feed's own task touches it, one call at a time.
-private final class TickBatcher: @unchecked Sendable {
-    private var ticks: [MarketTick] = []
-    private var oldest: ContinuousClock.Instant?
-
-    /// Adds a tick; true when the batch should go out now.
-    func add(_ tick: MarketTick, limit: Int, maxDelay: Duration) -> Bool {
-        ticks.append(tick)
-        let now = ContinuousClock.now
-        let first = oldest ?? now
-        oldest = first
-        return ticks.count >= limit || now - first >= maxDelay || ticks.count == 1 && maxDelay == .zero
+/// Ticks between the feed and the publisher task: the publisher takes everything queued at once;
+/// the feed waits while the queue is full.
+private final class TickQueue: Sendable {
+    private struct State {
+        var ticks: [MarketTick] = []
+        var finished = false
+        var consumer: CheckedContinuation<Void, Never>?
+        var producers: [CheckedContinuation<Void, Never>] = []
     }
 
-    func drain() -> [MarketTick] {
-        defer {
-            ticks.removeAll(keepingCapacity: true)
-            oldest = nil
+    private let state = Mutex(State())
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Queues a tick; waits first while the queue is full.
+    func push(_ tick: MarketTick) async {
+        let full = state.withLock { $0.ticks.count >= limit && !$0.finished }
+        if full {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    guard state.ticks.count >= limit && !state.finished else { return true }
+                    state.producers.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
         }
-        return ticks
+        let consumer = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.ticks.append(tick)
+            defer { state.consumer = nil }
+            return state.consumer
+        }
+        consumer?.resume()
+    }
+
+    /// Everything queued, waiting for at least one tick; nil once finished and drained.
+    func next() async -> [MarketTick]? {
+        while true {
+            let (batch, done, producers) = state.withLock { state -> ([MarketTick], Bool, [CheckedContinuation<Void, Never>]) in
+                let batch = state.ticks
+                state.ticks.removeAll(keepingCapacity: true)
+                let producers = state.producers
+                state.producers.removeAll()
+                return (batch, state.finished, producers)
+            }
+            producers.forEach { $0.resume() }
+            if !batch.isEmpty { return batch }
+            if done { return nil }
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    guard state.ticks.isEmpty && !state.finished else { return true }
+                    state.consumer = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    /// No more ticks will come; the publisher drains what is queued and stops.
+    func finish() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.finished = true
+            var waiting = state.producers
+            state.producers.removeAll()
+            if let consumer = state.consumer { waiting.append(consumer) }
+            state.consumer = nil
+            return waiting
+        }
+        waiting.forEach { $0.resume() }
     }
 }
