@@ -53,8 +53,10 @@ if [ ! -d "$state/postgres" ]; then
   rm -f "$state/pwfile"
 fi
 if ! running postgres; then
-  as_postgres "$pgbin/postgres" -D "$state/postgres/data" -p "$POSTGRES_PORT" -k "$state/postgres" \
-    -c listen_addresses=127.0.0.1 </dev/null >>"$state/postgres.log" 2>&1 & echo $! > "$state/postgres.pid"
+  # Started directly (not through the shell function) so $! is the server itself: setpriv execs it.
+  server=("$pgbin/postgres" -D "$state/postgres/data" -p "$POSTGRES_PORT" -k "$state/postgres" -c listen_addresses=127.0.0.1)
+  [ "$(id -u)" -eq 0 ] && server=(setpriv --reuid postgres --regid postgres --init-groups -- "${server[@]}")
+  "${server[@]}" </dev/null >>"$state/postgres.log" 2>&1 & echo $! > "$state/postgres.pid"
   for _ in $(seq 1 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT" && break; sleep 0.1; done
   for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   PGPASSWORD="$POSTGRES_PASSWORD" psql -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres -tAc \
