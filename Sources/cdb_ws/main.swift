@@ -22,10 +22,21 @@ await ServiceMain.run(service: "cdb_ws", defaultPort: 8000) { env in
     if speed == nil { env.problem("REPLAY_SPEED: expected realtime, max or a factor like 60x, got '\(speedText)'") }
     let kind = env.choice("FEED", default: "synthetic", allowed: ["synthetic", "replay", "mexc"])
     let path = env.string("REPLAY_FILE", default: "")
-    if kind == "replay" && path.isEmpty { env.problem("REPLAY_FILE: required when FEED=replay") }
+    if kind == "replay" {
+        if path.isEmpty {
+            env.problem("REPLAY_FILE: required when FEED=replay")
+        } else if !FileManager.default.isReadableFile(atPath: path) {
+            env.problem("REPLAY_FILE: '\(path)' does not exist or is not readable")
+        } else if !(path.hasSuffix(".csv") || path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson")) {
+            env.problem("REPLAY_FILE: '\(path)' must end in .csv (bars) or .jsonl (ticks)")
+        }
+    }
+    let symbols = env.string("SYMBOLS", default: "BTCUSDT").split(separator: ",")
+        .map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
+    if symbols.isEmpty { env.problem("SYMBOLS: expected a comma-separated list such as BTCUSDT,ETHUSDT") }
     return FeedConfig(
         kind: kind,
-        symbols: env.string("SYMBOLS", default: "BTCUSDT").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() },
+        symbols: symbols,
         syntheticInterval: .milliseconds(env.integer("SYNTHETIC_INTERVAL_MS", default: 1_000, range: 0...3_600_000)),
         seed: UInt64(env.integer("SYNTHETIC_SEED", default: 42, range: 0...Int.max)),
         replayPath: path, replaySpeed: speed ?? .realTime,
