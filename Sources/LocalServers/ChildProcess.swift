@@ -37,6 +37,8 @@ func untrackChild(_ pid: Int32) {
 /// thread; owning the pid outright keeps stop/restart deterministic.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
+    /// The exit status once reaped; a reaped pid may belong to another process, so it is never signalled again.
+    private let reapedStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null.
     /// `environment` replaces the inherited environment when given.
@@ -76,7 +78,15 @@ public final class ChildProcess: Sendable {
 
     /// Sends `signal` to the child.
     public func send(_ signal: Int32) {
-        kill(pid, signal)
+        reapedStatus.withLock { status in
+            if status == nil { kill(pid, signal) }
+        }
+    }
+
+    /// Whether the child has exited, without reaping it (so `waitForExit` still reports its status).
+    public var hasExited: Bool {
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid
     }
 
     /// Waits for the child to exit, on a thread of its own (waitpid blocks), and returns its exit status.
@@ -90,11 +100,14 @@ public final class ChildProcess: Sendable {
     /// Blocks until the child exits and returns its exit status (128 + signal when killed).
     @discardableResult
     public func waitForExit() -> Int32 {
+        if let known = reapedStatus.withLock({ $0 }) { return known }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         untrackChild(pid)
         let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        let exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        reapedStatus.withLock { $0 = exitStatus }
+        return exitStatus
     }
 }
 
@@ -113,19 +126,29 @@ public func runToCompletion(_ executable: String, _ arguments: [String]) async t
 
 /// A port on 127.0.0.1 nobody listens on right now (the kernel picks it).
 public func freeLoopbackPort() throws -> Int {
+    // Ports are drawn below the kernel's ephemeral range: a port from that range can be taken by any
+    // outgoing connection while a test server is stopped for a restart, and the restart then fails.
+    let ephemeralStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32768
+    let candidates = 20_000..<max(ephemeralStart, 20_001)
+    for _ in 0..<200 {
+        let port = Int.random(in: candidates)
+        if try loopbackPortIsFree(port) { return port }
+    }
+    throw LocalServerError(message: "no free loopback port in \(candidates.lowerBound)-\(candidates.upperBound - 1) after 200 tries")
+}
+
+private func loopbackPortIsFree(_ port: Int) throws -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw LocalServerError(message: "socket() failed: \(String(cString: strerror(errno)))") }
     defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
-    guard bound else { throw LocalServerError(message: "cannot bind a loopback port: \(String(cString: strerror(errno)))") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// Finds an executable on PATH or in the given extra directories.
@@ -138,12 +161,23 @@ public func locateExecutable(_ name: String, extraDirectories: [String] = []) ->
     return nil
 }
 
-/// Waits until `probe` succeeds or `timeout` passes.
-func waitUntil(timeout: Duration, what: String, _ probe: () async -> Bool) async throws {
+/// Waits until `probe` succeeds or `timeout` passes; gives up at once, quoting the end of its log,
+/// when the server process has already exited.
+func waitUntil(timeout: Duration, what: String, process: ChildProcess, log: String?,
+               _ probe: () async -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await probe() { return }
+        if process.hasExited {
+            throw LocalServerError(message: "\(what) exited during start-up (status \(process.waitForExit()))\(logTail(log))")
+        }
         try await Task.sleep(for: .milliseconds(50))
     }
-    throw LocalServerError(message: "\(what) did not become ready within \(timeout)")
+    throw LocalServerError(message: "\(what) did not become ready within \(timeout)\(logTail(log))")
+}
+
+private func logTail(_ path: String?) -> String {
+    guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
+    let lines = text.split(separator: "\n").suffix(8)
+    return lines.isEmpty ? "" : "; last lines of \(path):\n" + lines.joined(separator: "\n")
 }

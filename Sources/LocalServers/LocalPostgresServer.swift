@@ -62,8 +62,13 @@ public final class LocalPostgresServer: Sendable {
         let child = try ChildProcess(executable, fullArguments, outputPath: log.path)
         process.withLock { $0 = child }
         let configuration = self.configuration(database: "postgres")
-        try await waitUntil(timeout: .seconds(30), what: "PostgreSQL on port \(port) (log: \(log.path))") {
-            (try? await PostgresConnection(configuration)) != nil
+        do {
+            try await waitUntil(timeout: .seconds(30), what: "PostgreSQL on port \(port)", process: child, log: log.path) {
+                (try? await PostgresConnection(configuration)) != nil
+            }
+        } catch {
+            stop()
+            throw error
         }
     }
 

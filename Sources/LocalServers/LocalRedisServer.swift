@@ -36,12 +36,18 @@ public final class LocalRedisServer: Sendable {
         var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path, "--save", "",
                          "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
         if let password { arguments += ["--requirepass", password] }
-        let child = try ChildProcess(locateExecutable("redis-server") ?? "/usr/bin/redis-server", arguments)
+        let log = directory.appendingPathComponent("server.log").path
+        let child = try ChildProcess(locateExecutable("redis-server") ?? "/usr/bin/redis-server", arguments, outputPath: log)
         process.withLock { $0 = child }
         let configuration = self.configuration
-        try await waitUntil(timeout: .seconds(10), what: "redis-server on port \(port)") {
-            guard let connection = try? await RedisConnection(configuration) else { return false }
-            return (try? await connection.command("PING")) == .status("PONG")
+        do {
+            try await waitUntil(timeout: .seconds(10), what: "redis-server on port \(port)", process: child, log: log) {
+                guard let connection = try? await RedisConnection(configuration) else { return false }
+                return (try? await connection.command("PING")) == .status("PONG")
+            }
+        } catch {
+            stop()
+            throw error
         }
     }
 
