@@ -88,10 +88,12 @@ let package = Package(
             swiftSettings: strict
         ),
         /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
-        .target(name: "LocalServers", dependencies: ["PostgresClient", "RedisClient"], swiftSettings: strict),
+        /// Child processes started with posix_spawn and reaped deterministically (servers in tests, pg_dump, compose).
+        .target(name: "ChildProcesses", swiftSettings: strict),
+        .target(name: "LocalServers", dependencies: ["ChildProcesses", "PostgresClient", "RedisClient"], swiftSettings: strict),
 
         /// The executable runbook: settings, checks, decisions, reports. `cdbctl` is a thin front over it.
-        .target(name: "Runbook", dependencies: ["ServiceHost", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser"], swiftSettings: strict),
+        .target(name: "Runbook", dependencies: ["ServiceHost", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser", "ChildProcesses", "TradingCore"], swiftSettings: strict),
 
         .executableTarget(
             name: "cdbctl",

@@ -14,6 +14,7 @@ public actor SignalStage {
     private let buys: Counter
     private let sells: Counter
     private let malformed: Counter
+    private let probes: Counter
     private let hop: DurationHistogram
     private var lastTickTime: Date?
     private var lastSignal: TradingSignal?
@@ -26,6 +27,7 @@ public actor SignalStage {
         buys = metrics.counter("signals_total", help: "Signals emitted", labels: [("side", "BUY")])
         sells = metrics.counter("signals_total", help: "Signals emitted", labels: [("side", "SELL")])
         malformed = metrics.counter("malformed_events_total", help: "Stream entries that held no readable event", labels: [("stream", "market_data")])
+        probes = metrics.counter("probe_ticks_total", help: "cdbctl event-flow probes acknowledged without trading")
         hop = metrics.latencyHistogram("hop_latency_seconds", help: "Time from XADD to processing", labels: [("stream", "market_data")])
     }
 
@@ -39,6 +41,9 @@ public actor SignalStage {
             case .failure(let problem):
                 malformed.increment()
                 logger.warning("skipping malformed market_data entry", metadata: ["problem": "\(problem)"])
+            case .success(let tick) where tick.source == .probe:
+                probes.increment()
+                logger.info("event-flow probe received", metadata: ["probe": "\(tick.id)"])
             case .success(let tick):
                 ticks.increment()
                 lastTickTime = tick.eventTime

@@ -10,11 +10,13 @@ struct CDBCtl: AsyncParsableCommand {
         commandName: "cdbctl",
         abstract: "Run the Claire de Binare paper-trading runbook.",
         discussion: """
-        Exit codes: 0 pass, 1 a check failed, 2 usage or configuration error.
+        Exit codes: 0 pass / GO, 1 a check failed / NO-GO, 2 usage or configuration error
+        (including an invalid runbook.yaml), 3 another cdbctl run holds the lock.
         Settings come from the environment and from --env-file (default: ./.env when present);
-        the process environment wins over the file.
+        the process environment wins over the file. Every run writes a JSON and a Markdown record
+        under --reports-dir and appends its actions to <reports-dir>/audit.jsonl.
         """,
-        subcommands: [Health.self])
+        subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Monitor.self, Health.self])
 }
 
 /// Options every subcommand shares.
@@ -24,6 +26,15 @@ struct GlobalOptions: ParsableArguments {
 
     @Flag(help: "Print one machine-readable JSON document instead of a table.")
     var json = false
+
+    @Option(help: "The runbook to execute.")
+    var runbook = "runbook.yaml"
+
+    @Option(help: "The compose project whose containers are checked (default: the runbook's settings.project).")
+    var project: String?
+
+    @Option(help: "Where records, state, backups and the audit log go.")
+    var reportsDir = "reports"
 
     /// The merged settings; a bad file or variable exits 2 with every problem listed.
     func environment() throws -> [String: String] {

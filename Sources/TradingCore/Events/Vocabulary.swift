@@ -20,6 +20,8 @@ public enum TickSource: String, Codable, Sendable {
     case replay
     /// The built-in `SyntheticPriceWalk` demo feed.
     case synthetic
+    /// `cdbctl`'s event-flow probe: acknowledged by cdb_core like any tick, never traded on.
+    case probe
 }
 
 /// Whether the risk engine lets risk-increasing orders through.

@@ -1,12 +1,16 @@
 import Foundation
 import Synchronization
 
-/// Where a local server could not be started, with the command and its output.
-public struct LocalServerError: Error, CustomStringConvertible {
+/// A child process that could not be started or ended badly, with the command and its output.
+public struct ChildProcessError: Error, CustomStringConvertible {
     public var message: String
     public init(message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// glibc (≥ 2.29) has it, but its header hides it from Swift's Glibc module without _GNU_SOURCE.
+@_silgen_name("posix_spawn_file_actions_addchdir_np")
+private func spawnActionsAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
 
 /// Servers started by this process; ended at exit so a test run leaves none behind.
 private let livePIDs = Mutex<Set<Int32>>([])
@@ -42,10 +46,12 @@ public final class ChildProcess: Sendable {
 
     /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null.
     /// `environment` replaces the inherited environment when given.
-    public init(_ executable: String, _ arguments: [String], outputPath: String? = nil, environment: [String: String]? = nil) throws {
+    public init(_ executable: String, _ arguments: [String], outputPath: String? = nil, environment: [String: String]? = nil,
+                workingDirectory: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        if let workingDirectory { _ = spawnActionsAddChdir(&actions, workingDirectory) }
         let target = outputPath ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, target, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
@@ -70,7 +76,7 @@ public final class ChildProcess: Sendable {
         let status = envp.map { posix_spawn(&child, executable, &actions, &attributes, argv, $0) }
             ?? posix_spawn(&child, executable, &actions, &attributes, argv, environ)
         guard status == 0 else {
-            throw LocalServerError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
+            throw ChildProcessError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
         }
         pid = child
         trackChild(child)
@@ -111,17 +117,43 @@ public final class ChildProcess: Sendable {
     }
 }
 
+/// What a finished command printed and how it ended.
+public struct CommandOutput: Sendable {
+    public var status: Int32
+    /// stdout and stderr together, in the order written.
+    public var output: String
+    public var timedOut: Bool
+}
+
+/// Runs a command, capturing its output; past `timeout` it gets SIGTERM, then SIGKILL 5 s later.
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       workingDirectory: String? = nil, timeout: Duration) async throws -> CommandOutput {
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
+    defer { try? FileManager.default.removeItem(at: log) }
+    let resolved = executable.contains("/") ? executable : (locateExecutable(executable) ?? executable)
+    let child = try ChildProcess(resolved, arguments, outputPath: log.path, environment: environment, workingDirectory: workingDirectory)
+    let timedOut = Mutex(false)
+    let watchdog = Task {
+        try await Task.sleep(for: timeout)
+        timedOut.withLock { $0 = true }
+        child.send(SIGTERM)
+        try await Task.sleep(for: .seconds(5))
+        child.send(SIGKILL)
+    }
+    let status = await child.exitStatus()
+    watchdog.cancel()
+    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    return CommandOutput(status: status, output: text, timedOut: timedOut.withLock { $0 })
+}
+
 /// Runs a command to completion and returns its combined output; throws when it exits non-zero.
 @discardableResult
 public func runToCompletion(_ executable: String, _ arguments: [String]) async throws -> String {
-    let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
-    defer { try? FileManager.default.removeItem(at: log) }
-    let status = try await ChildProcess(executable, arguments, outputPath: log.path).exitStatus()
-    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-    guard status == 0 else {
-        throw LocalServerError(message: "\(executable) \(arguments.joined(separator: " ")) exited \(status): \(text)")
+    let result = try await runCommand(executable, arguments, timeout: .seconds(600))
+    guard result.status == 0 else {
+        throw ChildProcessError(message: "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
     }
-    return text
+    return result.output
 }
 
 /// A port on 127.0.0.1 nobody listens on right now (the kernel picks it).
@@ -135,12 +167,12 @@ public func freeLoopbackPort() throws -> Int {
         let port = Int.random(in: candidates)
         if try loopbackPortIsFree(port) { return port }
     }
-    throw LocalServerError(message: "no free loopback port in \(candidates.lowerBound)-\(candidates.upperBound - 1) after 200 tries")
+    throw ChildProcessError(message: "no free loopback port in \(candidates.lowerBound)-\(candidates.upperBound - 1) after 200 tries")
 }
 
 private func loopbackPortIsFree(_ port: Int) throws -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw LocalServerError(message: "socket() failed: \(String(cString: strerror(errno)))") }
+    guard descriptor >= 0 else { throw ChildProcessError(message: "socket() failed: \(String(cString: strerror(errno)))") }
     defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -161,23 +193,3 @@ public func locateExecutable(_ name: String, extraDirectories: [String] = []) ->
     return nil
 }
 
-/// Waits until `probe` succeeds or `timeout` passes; gives up at once, quoting the end of its log,
-/// when the server process has already exited.
-func waitUntil(timeout: Duration, what: String, process: ChildProcess, log: String?,
-               _ probe: () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await probe() { return }
-        if process.hasExited {
-            throw LocalServerError(message: "\(what) exited during start-up (status \(process.waitForExit()))\(logTail(log))")
-        }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw LocalServerError(message: "\(what) did not become ready within \(timeout)\(logTail(log))")
-}
-
-private func logTail(_ path: String?) -> String {
-    guard let path, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "" }
-    let lines = text.split(separator: "\n").suffix(8)
-    return lines.isEmpty ? "" : "; last lines of \(path):\n" + lines.joined(separator: "\n")
-}

@@ -1,0 +1,621 @@
+import ChildProcesses
+import Foundation
+import HTTPClient
+import PostgresClient
+import RedisClient
+import ServiceHost
+import TradingCore
+
+/// Runs the runbook's checks against the real stack: the environment, the host, the Docker engine,
+/// the services' endpoints, Redis, PostgreSQL, Prometheus, Grafana, the project's tests and backups.
+public struct StackExecutor: StepExecutor {
+    public var environment: [String: String]
+    public var stack: StackSettings
+    public var runbook: RunbookSettings
+    public var projectDirectory: String
+    public var reportsDirectory: String
+    /// The previous monitor cycle, for data growth.
+    public var previousCycle: PhaseRecord?
+
+    public init(environment: [String: String], stack: StackSettings, runbook: RunbookSettings, projectDirectory: String,
+                reportsDirectory: String, previousCycle: PhaseRecord?) {
+        self.environment = environment
+        self.stack = stack
+        self.runbook = runbook
+        self.projectDirectory = projectDirectory
+        self.reportsDirectory = reportsDirectory
+        self.previousCycle = previousCycle
+    }
+
+    public func execute(_ step: RunbookStep) async -> CheckOutcome {
+        do {
+            switch step.check {
+            case .env(let rules): return EnvRuleCheck.evaluate(rules, environment: environment)
+            case .host(let memory, let disk, let path): return await host(memoryMinimum: memory, diskMinimum: disk, path: path)
+            case .containers(let check): return try await containers(check)
+            case .http(let check): return await http(check)
+            case .redis(let check): return try await redis(check, timeout: step.timeout)
+            case .sql(let check): return try await sql(check)
+            case .prometheus(let url, let targetsUp, let rules): return try await prometheus(url: url, targetsUp: targetsUp, rules: rules)
+            case .grafana(let url, let dashboard): return try await grafana(url: url, dashboard: dashboard)
+            case .command(let arguments, let minimumPassed): return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout)
+            case .backup(let directory, let restoreCheck): return try await backup(directory: directory, restoreCheck: restoreCheck, timeout: step.timeout)
+            case .logs(let services, let window, let patterns): return try await logs(services: services, window: window, patterns: patterns)
+            case .dataGrowth(let mustGrow, let window): return try await dataGrowth(mustGrow: mustGrow, window: window)
+            case .compose(let action): return try await compose(action, timeout: step.timeout)
+            case .wait(let duration):
+                try await Task.sleep(for: duration)
+                return .pass("waited \(duration.secondsText)")
+            }
+        } catch {
+            return .fail("\(error)")
+        }
+    }
+
+    // MARK: host and containers
+
+    func host(memoryMinimum: Int64?, diskMinimum: Int64?, path: String) async -> CheckOutcome {
+        var problems: [String] = []
+        var found: [String] = []
+        var figures: [String: Double] = [:]
+        if let memoryMinimum {
+            // On Linux containers share the host's memory; Docker Desktop/WSL give the engine a VM of its own size.
+            var available = Self.memoryAvailable() ?? 0
+            if let engine = try? DockerEngine(environment: environment, project: runbook.project),
+               let info = try? await engine.info(), info.memoryTotal > 0 {
+                available = min(available == 0 ? info.memoryTotal : available, info.memoryTotal)
+            }
+            figures["memory_available_bytes"] = available
+            let text = "memory available \(Self.gib(available)) (need \(Self.gib(Double(memoryMinimum))))"
+            if available < Double(memoryMinimum) { problems.append(text) } else { found.append(text) }
+        }
+        if let diskMinimum {
+            let directory = path.hasPrefix("/") ? path : projectDirectory + "/" + path
+            var stats = statvfs()
+            guard statvfs(directory, &stats) == 0 else {
+                return .fail("cannot read free disk space of \(directory): \(String(cString: strerror(errno)))")
+            }
+            let free = Double(stats.f_bavail) * Double(stats.f_frsize)
+            figures["disk_free_bytes"] = free
+            let text = "disk free at \(directory) \(Self.gib(free)) (need \(Self.gib(Double(diskMinimum))))"
+            if free < Double(diskMinimum) { problems.append(text) } else { found.append(text) }
+        }
+        return problems.isEmpty ? .pass(found.joined(separator: "; "), figures: figures)
+            : .fail("too little: " + problems.joined(separator: "; "), figures: figures)
+    }
+
+    static func memoryAvailable() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return nil }
+        return kib * 1024
+    }
+
+    static func gib(_ bytes: Double) -> String { String(format: "%.1f GiB", bytes / 1_073_741_824) }
+
+    func containers(_ check: ContainerCheck) async throws -> CheckOutcome {
+        let engine = try DockerEngine(environment: environment, project: runbook.project)
+        let all = try await engine.containers()
+        let wanted = check.services.isEmpty ? stackServices : check.services
+        var problems: [String] = []
+        var notDeployed: [String] = []
+        var healthy = 0
+        var figures: [String: Double] = [:]
+        for service in wanted {
+            guard let container = all.first(where: { $0.service == service || $0.name == service }) else {
+                if check.optional.contains(service) { notDeployed.append(service) } else { problems.append("\(service): no container in project '\(runbook.project)'") }
+                continue
+            }
+            figures["restarts.\(service)"] = Double(container.restartCount)
+            var issues: [String] = []
+            if container.state != "running" {
+                issues.append("is \(container.state)" + (container.state == "exited" ? " (exit code \(container.exitCode))" : ""))
+            } else if check.requireHealthy, container.health != "healthy" {
+                issues.append(container.health.map { "is \($0)" } ?? "has no healthcheck")
+            }
+            if let maxRestarts = check.maxRestarts, container.restartCount > maxRestarts {
+                issues.append("restarted \(container.restartCount) times (allowed \(maxRestarts))")
+            }
+            if let limit = check.memoryMaxPercent, container.state == "running" {
+                let memory = try await engine.memory(of: container)
+                if memory.limit > 0 {
+                    let percent = memory.used / memory.limit * 100
+                    figures["memory_pct.\(service)"] = percent
+                    if percent > limit { issues.append(String(format: "uses %.0f%% of its memory limit (allowed %.0f%%)", percent, limit)) }
+                }
+            }
+            if issues.isEmpty { healthy += 1 } else { problems.append("\(service) " + issues.joined(separator: ", ")) }
+        }
+        let deployed = wanted.count - notDeployed.count
+        var summary = "\(healthy)/\(deployed) \(check.requireHealthy ? "healthy" : "running")"
+        if !notDeployed.isEmpty { summary += "; not deployed: \(notDeployed.joined(separator: ", "))" }
+        return problems.isEmpty ? .pass(summary, figures: figures) : .fail(summary + ": " + problems.joined(separator: "; "), figures: figures)
+    }
+
+    // MARK: HTTP endpoints
+
+    func baseURL(of service: String) -> String? {
+        if let match = stack.services.first(where: { $0.name == service }) { return match.baseURL }
+        switch service {
+        case "cdb_prometheus": return prometheusURL(nil)
+        case "cdb_grafana": return grafanaURL(nil)
+        default: return nil
+        }
+    }
+
+    func http(_ check: HTTPCheck) async -> CheckOutcome {
+        let targets: [(String, String?)] = check.url.map { [(expand($0), expand($0))] }
+            ?? check.services.map { ($0, baseURL(of: $0).map { $0 + check.path }) }
+        var problems: [String] = []
+        var passed: [String] = []
+        var figures: [String: Double] = [:]
+        for (name, url) in targets {
+            guard let url else {
+                problems.append("\(name): not a service cdbctl knows (\(stack.services.map(\.name).joined(separator: ", ")))")
+                continue
+            }
+            do {
+                let response = try await HTTPClient().get(url, timeout: .seconds(5))
+                let latency = response.totalTime
+                figures["latency_ms.\(name)"] = latency.milliseconds
+                var issues: [String] = []
+                if response.status != check.status { issues.append("answered \(response.status), expected \(check.status)") }
+                if let maxLatency = check.maxLatency, latency > maxLatency {
+                    issues.append("took \(latency.secondsText) (allowed \(maxLatency.secondsText))")
+                }
+                if !check.conditions.isEmpty {
+                    if let document = JSONValue(json: response.body) {
+                        for condition in check.conditions {
+                            let (holds, found) = condition.evaluate(document)
+                            if !holds { issues.append("\(condition) does not hold: \(found)") }
+                        }
+                    } else {
+                        issues.append("answer is not JSON: \(response.text.prefix(120))")
+                    }
+                }
+                if issues.isEmpty { passed.append("\(name) \(response.status) in \(latency.secondsText)") } else { problems.append("\(url) " + issues.joined(separator: "; ")) }
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        return problems.isEmpty ? .pass(passed.joined(separator: ", "), figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+    }
+
+    /// `${NAME}` in a URL from the environment (ports, hosts).
+    func expand(_ text: String) -> String {
+        var result = text
+        while let start = result.range(of: "${"), let end = result.range(of: "}", range: start.upperBound..<result.endIndex) {
+            let name = String(result[start.upperBound..<end.lowerBound])
+            result.replaceSubrange(start.lowerBound..<end.upperBound, with: environment[name] ?? "")
+        }
+        return result
+    }
+
+    // MARK: Redis
+
+    func redis(_ check: RedisCheck, timeout: Duration) async throws -> CheckOutcome {
+        let connection = try await RedisConnection(stack.redis)
+        defer { Task { await connection.close() } }
+        switch check {
+        case .ping:
+            let start = ContinuousClock.now
+            let reply = try await connection.command("PING")
+            return reply == .status("PONG") ? .pass("\(stack.redis.endpoint) PONG in \((ContinuousClock.now - start).secondsText)")
+                : .fail("\(stack.redis.endpoint) answered \(reply) to PING")
+        case .lag(let streams, let maxLag):
+            var problems: [String] = []
+            var figures: [String: Double] = [:]
+            var groupsSeen = 0
+            for stream in streams.isEmpty ? BusStream.allCases.map(\.rawValue) : streams {
+                for group in try await connection.groups(of: stream) {
+                    groupsSeen += 1
+                    let lag = group.lag ?? 0
+                    figures["lag.\(stream).\(group.name)"] = Double(lag)
+                    figures["pending.\(stream).\(group.name)"] = Double(group.pending)
+                    if lag > maxLag { problems.append("\(group.name) is \(lag) entries behind on \(stream) (allowed \(maxLag))") }
+                    if group.pending > maxLag { problems.append("\(group.name) holds \(group.pending) unacknowledged entries of \(stream)") }
+                }
+            }
+            if groupsSeen == 0 { return .fail("no consumer group on any stream: are the services running against \(stack.redis.endpoint)?") }
+            return problems.isEmpty ? .pass("\(groupsSeen) consumer groups within \(maxLag) entries", figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+        case .eventFlow(let stream):
+            return try await eventFlow(stream: stream, connection: connection, timeout: timeout)
+        case .streamAdvances(let stream, let within):
+            let first = try await lastID(of: stream, connection)
+            let deadline = ContinuousClock.now + within
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                let current = try await lastID(of: stream, connection)
+                if current != first { return .pass("\(stream) advanced from \(first ?? "empty") to \(current ?? "?")") }
+            }
+            return .fail("no new entry on \(stream) within \(within.secondsText) (last id \(first ?? "none")): is the feed running?")
+        }
+    }
+
+    private func lastID(of stream: String, _ connection: RedisConnection) async throws -> String? {
+        let reply = try await connection.command("XREVRANGE", stream, "+", "-", "COUNT", "1")
+        guard case .array(let entries) = reply, case .array(let entry)? = entries.first, case .bulk(let id)? = entry.first else { return nil }
+        return String(decoding: id, as: UTF8.self)
+    }
+
+    /// Seed §3.1 step 3, automated: a tagged probe tick is stored, seen on the pub/sub mirror, and then
+    /// delivered to and acknowledged by every consumer group of the stream.
+    private func eventFlow(stream: String, connection: RedisConnection, timeout: Duration) async throws -> CheckOutcome {
+        let groups = try await connection.groups(of: stream)
+        guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
+        let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
+        let tick = MarketTick(id: probeID, symbol: "CDBPROBE", price: 1, quantity: 0, eventTime: Date(), source: .probe)
+        let payload = String(decoding: try EventCoding.encoder.encode(tick), as: UTF8.self)
+        let subscription = try await RedisSubscription(stack.redis, channels: [stream])
+        defer { subscription.close() }
+        let start = ContinuousClock.now
+        let entryID = try await connection.xadd(stream, fields: [("event", payload)])
+        _ = try await connection.publish(stream, payload)
+        var hops = ["stored as \(entryID)"]
+        let mirrored = await withDeadline(.seconds(3), fallback: false) {
+            do {
+                for try await message in subscription.messages where message.text.contains(probeID) { return true }
+            } catch {}
+            return false
+        }
+        guard mirrored else { return .fail("probe \(probeID) stored as \(entryID) but never seen on the \(stream) pub/sub channel") }
+        hops.append("pub/sub mirror in \((ContinuousClock.now - start).secondsText)")
+        let deadline = start + max(timeout - .seconds(1), .seconds(2))
+        var waiting = Set(groups.map(\.name))
+        while !waiting.isEmpty, ContinuousClock.now < deadline {
+            for group in try await connection.groups(of: stream) where waiting.contains(group.name) {
+                let delivered = Self.streamID(group.lastDeliveredID, isAtLeast: entryID)
+                let pending = try await connection.pending(stream, group: group.name)
+                let stillPending = pending.smallestID.map { Self.streamID(entryID, isAtLeast: $0) } ?? false
+                if delivered && !stillPending {
+                    waiting.remove(group.name)
+                    hops.append("\(group.name) acknowledged in \((ContinuousClock.now - start).secondsText)")
+                }
+            }
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard waiting.isEmpty else {
+            return .fail("probe \(probeID) (\(entryID)) not acknowledged by \(waiting.sorted().joined(separator: ", ")) within \(timeout.secondsText); " + hops.joined(separator: ", "))
+        }
+        return .pass("probe \(probeID): " + hops.joined(separator: ", "), figures: ["probe_ms": (ContinuousClock.now - start).milliseconds])
+    }
+
+    /// Stream ids compare as (milliseconds, sequence).
+    static func streamID(_ lhs: String, isAtLeast rhs: String) -> Bool {
+        func parts(_ id: String) -> (Int, Int) {
+            let pieces = id.split(separator: "-")
+            return (Int(pieces.first ?? "0") ?? 0, Int(pieces.dropFirst().first ?? "0") ?? 0)
+        }
+        let (a, b) = (parts(lhs), parts(rhs))
+        return a.0 > b.0 || (a.0 == b.0 && a.1 >= b.1)
+    }
+
+    // MARK: PostgreSQL
+
+    func sql(_ check: SQLCheck) async throws -> CheckOutcome {
+        let db = try await PostgresConnection(stack.postgres)
+        defer { Task { await db.close() } }
+        let rows = try await db.query(check.query)
+        var problems: [String] = []
+        if let minimum = check.minimumRows, rows.count < minimum { problems.append("\(rows.count) rows, expected at least \(minimum)") }
+        if !check.includes.isEmpty {
+            let column = rows.columns.first ?? ""
+            let values = Set(rows.map { $0[column] ?? "" })
+            let missing = check.includes.filter { !values.contains($0) }
+            if !missing.isEmpty { problems.append("missing: \(missing.joined(separator: ", "))") }
+        }
+        var found: [String] = []
+        if !check.conditions.isEmpty {
+            guard let first = rows.first else { return .fail("the query returned no row to check \(check.conditions.map(\.text).joined(separator: ", ")) against") }
+            let document = JSONValue.object(Dictionary(uniqueKeysWithValues: rows.columns.map { ($0, first[$0].map(JSONValue.string) ?? .null) }))
+            for condition in check.conditions {
+                let (holds, text) = condition.evaluate(document)
+                found.append(text)
+                if !holds { problems.append("\(condition) does not hold: \(text)") }
+            }
+        }
+        var figures: [String: Double] = [:]
+        if let first = rows.first {
+            for column in rows.columns { if let value = first[column].flatMap(Double.init) { figures[column] = value } }
+        }
+        let summary = found.isEmpty ? "\(rows.count) rows" : found.joined(separator: ", ")
+        return problems.isEmpty ? .pass(summary, figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+    }
+
+    /// Seed §4.1: the five tables' row counts, compared with the previous monitor cycle.
+    func dataGrowth(mustGrow: [String], window: Duration) async throws -> CheckOutcome {
+        let db = try await PostgresConnection(stack.postgres)
+        defer { Task { await db.close() } }
+        let rows = try await db.query("""
+            SELECT 'signals' AS table_name, COUNT(*) AS count FROM signals
+            UNION ALL SELECT 'orders', COUNT(*) FROM orders
+            UNION ALL SELECT 'trades', COUNT(*) FROM trades
+            UNION ALL SELECT 'positions', COUNT(*) FROM positions
+            UNION ALL SELECT 'portfolio_snapshots', COUNT(*) FROM portfolio_snapshots
+            """)
+        var counts: [String: Double] = [:]
+        for row in rows { counts["rows.\(row["table_name"] ?? "?")"] = row["count"].flatMap(Double.init) ?? 0 }
+        let now = Date()
+        let previous = previousCycle?.results.first { $0.figures.keys.contains { $0.hasPrefix("rows.") } }
+        let summary = counts.keys.sorted().map { key in
+            let name = String(key.dropFirst("rows.".count))
+            let delta = previous?.figures[key].map { " (\(Self.signed(counts[key]! - $0)))" } ?? ""
+            return "\(name) \(Int(counts[key]!))\(delta)"
+        }.joined(separator: ", ")
+        guard let previous else { return .pass(summary + "; first cycle, nothing to compare", figures: counts) }
+        let elapsed = now.timeIntervalSince(previous.startedAt)
+        let stalled = mustGrow.filter { (counts["rows.\($0)"] ?? 0) <= (previous.figures["rows.\($0)"] ?? 0) }
+        if !stalled.isEmpty, elapsed >= Double(window.components.seconds) {
+            return .fail("no new rows in \(stalled.joined(separator: ", ")) for \(Int(elapsed / 60)) min (alarm after \(window.secondsText)): \(summary)", figures: counts)
+        }
+        return .pass(summary + " since \(Int(elapsed / 60)) min ago", figures: counts)
+    }
+
+    static func signed(_ value: Double) -> String { value >= 0 ? "+\(Int(value))" : "\(Int(value))" }
+
+    // MARK: Prometheus and Grafana
+
+    func prometheusURL(_ url: String?) -> String {
+        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["PROMETHEUS_PORT"] ?? "19090")"
+    }
+
+    func grafanaURL(_ url: String?) -> String {
+        url.map(expand) ?? environment["GRAFANA_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["GRAFANA_PORT"] ?? "3000")"
+    }
+
+    func prometheus(url: String?, targetsUp: Bool, rules: [String]) async throws -> CheckOutcome {
+        let base = prometheusURL(url)
+        var problems: [String] = []
+        var found: [String] = []
+        if targetsUp {
+            let response = try await HTTPClient().get(base + "/api/v1/targets?state=active", timeout: .seconds(5))
+            guard response.status == 200, case .array(let targets)? = JSONValue(json: response.body)?.value(at: ["data", "activeTargets"]) else {
+                return .fail("\(base)/api/v1/targets answered \(response.status)")
+            }
+            let down = targets.filter { $0.string(["health"]) != "up" }.map {
+                "\($0.string(["labels", "job"]) ?? "?") \($0.string(["health"]) ?? "?")\($0.string(["lastError"]).map { $0.isEmpty ? "" : ": \($0)" } ?? "")"
+            }
+            if targets.isEmpty { problems.append("no scrape targets configured") }
+            if !down.isEmpty { problems.append("targets not up: \(down.joined(separator: "; "))") }
+            found.append("\(targets.count - down.count)/\(targets.count) targets up")
+        }
+        if !rules.isEmpty {
+            let response = try await HTTPClient().get(base + "/api/v1/rules", timeout: .seconds(5))
+            guard response.status == 200, case .array(let groups)? = JSONValue(json: response.body)?.value(at: ["data", "groups"]) else {
+                return .fail("\(base)/api/v1/rules answered \(response.status)")
+            }
+            var loaded: Set<String> = []
+            for group in groups {
+                if case .array(let items)? = group.value(at: ["rules"]) { items.compactMap { $0.string(["name"]) }.forEach { loaded.insert($0) } }
+            }
+            let missing = rules.filter { !loaded.contains($0) }
+            if !missing.isEmpty { problems.append("alert rules not loaded: \(missing.joined(separator: ", "))") }
+            found.append("\(rules.count - missing.count)/\(rules.count) alert rules loaded")
+        }
+        return problems.isEmpty ? .pass(found.joined(separator: ", ")) : .fail(problems.joined(separator: "; "))
+    }
+
+    func grafana(url: String?, dashboard: String) async throws -> CheckOutcome {
+        // Without a registry Grafana cannot be deployed; that is reported, never passed.
+        if let engine = try? DockerEngine(environment: environment, project: runbook.project),
+           let containers = try? await engine.containers(), !containers.isEmpty,
+           !containers.contains(where: { $0.service == "cdb_grafana" }) {
+            return .skip("not deployed: no cdb_grafana container in project '\(runbook.project)'")
+        }
+        let base = grafanaURL(url)
+        let user = environment["GRAFANA_USER"] ?? "admin"
+        let password = environment["GRAFANA_PASSWORD"] ?? ""
+        let credentials = Data("\(user):\(password)".utf8).base64EncodedString()
+        let request = HTTPRequest(method: "GET", url: "\(base)/api/dashboards/uid/\(dashboard)",
+                                  headers: [("Authorization", "Basic \(credentials)")], timeout: .seconds(5))
+        let response = try await HTTPClient().send(request)
+        switch response.status {
+        case 200:
+            let title = JSONValue(json: response.body)?.string(["dashboard", "title"]) ?? dashboard
+            return .pass("dashboard '\(title)' (uid \(dashboard)) loads")
+        case 401, 403: return .fail("\(base) refused \(user)'s login (\(response.status)): check GRAFANA_USER/GRAFANA_PASSWORD")
+        case 404: return .fail("\(base) has no dashboard with uid \(dashboard): is provisioning mounted?")
+        default: return .fail("\(base)/api/dashboards/uid/\(dashboard) answered \(response.status)")
+        }
+    }
+
+    // MARK: commands, backups, logs, compose
+
+    func command(_ arguments: [String], minimumPassed: Int, timeout: Duration) async throws -> CheckOutcome {
+        let result = try await runCommand(arguments[0], Array(arguments.dropFirst()), workingDirectory: projectDirectory, timeout: timeout)
+        let counts = TestOutputSummary(parsing: result.output)
+        let figures: [String: Double] = ["passed": Double(counts.passed), "failed": Double(counts.failed), "skipped": Double(counts.skipped)]
+        let summary = "\(counts.passed) passed, \(counts.failed) failed, \(counts.skipped) skipped"
+        if result.timedOut { return .fail("\(arguments.joined(separator: " ")) did not finish within \(timeout.secondsText); \(summary)", figures: figures) }
+        guard result.status == 0, counts.failed == 0 else {
+            let lastLines = result.output.split(separator: "\n").suffix(5).joined(separator: " | ")
+            return .fail("\(arguments.joined(separator: " ")) exited \(result.status): \(summary); last output: \(lastLines)", figures: figures)
+        }
+        guard counts.passed >= minimumPassed else {
+            return .fail("\(summary): expected at least \(minimumPassed) passing tests — did the suite run at all?", figures: figures)
+        }
+        return .pass(summary, figures: figures)
+    }
+
+    func backup(directory: String, restoreCheck: Bool, timeout: Duration) async throws -> CheckOutcome {
+        let folder = directory.hasPrefix("/") ? directory : projectDirectory + "/" + directory
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let stamp = ReportsDirectory.stampFormatter.string(from: Date())
+        let file = "\(folder)/claire_de_binare-\(stamp).dump"
+        let postgres = stack.postgres
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = postgres.password ?? ""
+        environment["PGCONNECT_TIMEOUT"] = "5"
+        let connection = ["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user]
+        let dump = try await runCommand("pg_dump", connection + ["-d", postgres.database, "-Fc", "-f", file],
+                                        environment: environment, timeout: timeout)
+        guard dump.status == 0 else {
+            try? FileManager.default.removeItem(atPath: file)
+            return .fail("pg_dump of \(postgres.endpoint) failed (\(dump.status)): \(dump.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+        let listing = try await runCommand("pg_restore", ["--list", file], timeout: .seconds(30))
+        let tables = Set(listing.output.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            guard let index = words.firstIndex(of: "TABLE"), words.count > index + 2, !line.contains("TABLE DATA") else { return nil }
+            return String(words[index + 2])
+        })
+        let required = ["signals", "orders", "trades", "positions", "portfolio_snapshots"]
+        let missing = required.filter { !tables.contains($0) }
+        guard listing.status == 0, size > 0, missing.isEmpty else {
+            return .fail("backup \(file) (\(size) bytes) is not usable: " + (listing.status != 0 ? listing.output : "tables missing: \(missing.joined(separator: ", "))"))
+        }
+        var detail = "\(file) (\(size / 1024) KiB, \(tables.count) tables)"
+        if restoreCheck {
+            // Restored into a scratch database on the same server, counted, dropped: proof the file restores.
+            let scratch = "cdb_restore_check_\(UUID().uuidString.prefix(8).lowercased())"
+            let admin = try await PostgresConnection(postgres.with(database: postgres.database))
+            try await admin.execute("CREATE DATABASE \(scratch)")
+            defer { Task { try? await admin.execute("DROP DATABASE IF EXISTS \(scratch)"); await admin.close() } }
+            let restore = try await runCommand("pg_restore", connection + ["-d", scratch, "--no-owner", file], environment: environment, timeout: timeout)
+            guard restore.status == 0 else { return .fail("\(file) does not restore: \(restore.output.prefix(300))") }
+            let check = try await PostgresConnection(postgres.with(database: scratch))
+            let restored = try await check.query("SELECT COUNT(*) AS n FROM signals").first?["n"] ?? "?"
+            await check.close()
+            detail += "; restores (\(restored) signals)"
+        }
+        return .pass(detail, figures: ["backup_bytes": Double(size)])
+    }
+
+    func logs(services: [String], window: Duration, patterns: [String]) async throws -> CheckOutcome {
+        let engine = try DockerEngine(environment: environment, project: runbook.project)
+        let containers = try await engine.containers()
+        let since = Date().addingTimeInterval(-Double(window.components.seconds))
+        var hits: [String] = []
+        var checked: [String] = []
+        for service in services.isEmpty ? stackServices : services {
+            guard let container = containers.first(where: { $0.service == service || $0.name == service }) else { continue }
+            checked.append(service)
+            let lines = try await engine.logs(of: container, since: since)
+            let matching = lines.filter { line in patterns.contains { line.contains($0) } }
+            if let first = matching.first { hits.append("\(service): \(matching.count) lines, first: \(first.prefix(160))") }
+        }
+        guard !checked.isEmpty else { return .fail("none of \(services.joined(separator: ", ")) has a container in project '\(runbook.project)'") }
+        return hits.isEmpty ? .pass("no \(patterns.joined(separator: "/")) in the last \(window.secondsText) of \(checked.joined(separator: ", "))")
+            : .fail(hits.joined(separator: "; "))
+    }
+
+    func compose(_ action: ComposeAction, timeout: Duration) async throws -> CheckOutcome {
+        let compose = try Compose(environment: environment, projectDirectory: projectDirectory, runbook: runbook)
+        let arguments = action == .up ? ["up", "-d"] : ["down"]
+        let result = try await compose.run(arguments, timeout: timeout)
+        guard result.status == 0 else {
+            return .fail("\(compose.commandLine(arguments)) exited \(result.status): \(result.output.split(separator: "\n").suffix(5).joined(separator: " | "))")
+        }
+        return .pass("\(compose.commandLine(arguments)) done")
+    }
+}
+
+extension PostgresConfiguration {
+    func with(database: String) -> PostgresConfiguration {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+}
+
+/// The Compose CLI: `docker compose` (v2) when present, else `docker-compose` (v1.29, Debian 12).
+public struct Compose: Sendable {
+    public var executable: String
+    public var prefix: [String]
+    public var file: String
+    public var project: String
+    public var projectDirectory: String
+    public var environment: [String: String]
+
+    public init(environment: [String: String], projectDirectory: String, runbook: RunbookSettings) throws {
+        self.environment = environment
+        self.projectDirectory = projectDirectory
+        project = runbook.project
+        file = runbook.composeFile.hasPrefix("/") ? runbook.composeFile : projectDirectory + "/" + runbook.composeFile
+        if let docker = locateExecutable("docker"), FileManager.default.fileExists(atPath: "/usr/libexec/docker/cli-plugins/docker-compose")
+            || FileManager.default.fileExists(atPath: "/usr/lib/docker/cli-plugins/docker-compose")
+            || FileManager.default.fileExists(atPath: NSHomeDirectory() + "/.docker/cli-plugins/docker-compose") {
+            executable = docker
+            prefix = ["compose"]
+        } else if let legacy = locateExecutable("docker-compose") {
+            executable = legacy
+            prefix = []
+        } else {
+            throw ChildProcessError(message: "neither 'docker compose' nor 'docker-compose' is installed (apt-get install docker-compose)")
+        }
+    }
+
+    public func commandLine(_ arguments: [String]) -> String {
+        ([URL(fileURLWithPath: executable).lastPathComponent] + prefix + ["-p", project, "-f", file] + arguments).joined(separator: " ")
+    }
+
+    public func run(_ arguments: [String], timeout: Duration) async throws -> CommandOutput {
+        var merged = ProcessInfo.processInfo.environment
+        merged.merge(environment) { _, file in file }
+        return try await runCommand(executable, prefix + ["-p", project, "-f", file] + arguments, environment: merged,
+                                    workingDirectory: projectDirectory, timeout: timeout)
+    }
+}
+
+/// Pass/fail/skip counts from Swift Testing's or XCTest's output.
+public struct TestOutputSummary: Sendable, Equatable {
+    public var passed = 0
+    public var failed = 0
+    public var skipped = 0
+
+    public init(parsing output: String) {
+        for line in output.split(separator: "\n") {
+            // Swift Testing: one line per test case verdict.
+            if line.contains("Test \""), line.contains("\" passed after") { passed += 1 }
+            else if line.contains("Test \""), line.contains("\" failed after") { failed += 1 }
+            else if line.contains("Test \""), line.contains("\" skipped") { skipped += 1 }
+            // XCTest: "Test Case '-[…]' passed (0.001 seconds)."
+            else if line.hasPrefix("Test Case '"), line.contains("' passed (") { passed += 1 }
+            else if line.hasPrefix("Test Case '"), line.contains("' failed (") { failed += 1 }
+            else if line.hasPrefix("Test Case '"), line.contains("' skipped (") { skipped += 1 }
+        }
+    }
+}
+
+/// The `env` check: every rule, every problem in one message; secrets are never printed.
+public enum EnvRuleCheck {
+    public static func evaluate(_ rules: [EnvRule], environment: [String: String]) -> CheckOutcome {
+        var problems: [String] = []
+        for rule in rules {
+            guard let value = environment[rule.name], !value.isEmpty else {
+                if rule.required { problems.append("\(rule.name) is not set") }
+                continue
+            }
+            let secret = ["PASSWORD", "TOKEN", "SECRET"].contains { rule.name.contains($0) }
+            let shown = secret ? "<\(value.count) characters>" : "'\(value)'"
+            switch rule.kind {
+            case .string:
+                break
+            case .host:
+                if value.contains(where: { $0.isWhitespace || $0 == "/" }) { problems.append("\(rule.name): expected a host name, got \(shown)") }
+            case .integer, .port, .decimal:
+                guard let number = rule.kind == .decimal ? Double(value) : Int(value).map(Double.init) else {
+                    problems.append("\(rule.name): expected \(rule.kind == .decimal ? "a number" : "an integer"), got \(shown)")
+                    continue
+                }
+                let minimum = rule.minimum ?? (rule.kind == .port ? 1 : -.infinity)
+                let maximum = rule.maximum ?? (rule.kind == .port ? 65535 : .infinity)
+                if number < minimum || number > maximum {
+                    problems.append("\(rule.name): \(shown) is outside \(Self.format(minimum))–\(Self.format(maximum))")
+                }
+            }
+            if let minLength = rule.minLength, value.count < minLength {
+                problems.append("\(rule.name): must be at least \(minLength) characters, has \(value.count)")
+            }
+            if let expected = rule.expected, value != expected {
+                problems.append("\(rule.name): expected '\(expected)', got \(shown)")
+            }
+        }
+        return problems.isEmpty ? .pass("\(rules.count) variables valid") : .fail(problems.joined(separator: "; "))
+    }
+
+    static func format(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 1e12 ? "\(Int(value))" : "\(value)"
+    }
+}

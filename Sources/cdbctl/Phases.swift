@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import Runbook
+
+/// `cdbctl validate`: every problem in runbook.yaml, located, with suggestions; touches nothing.
+struct Validate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check runbook.yaml and the checks/ files it uses; report every error as file:line:col.",
+        discussion: "Exit 0 when valid, 2 otherwise.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let definition = options.loadRunbook()
+        let counts = PhaseName.allCases.map { "\($0.rawValue) \(definition.phase($0).steps.count)" }
+        print("\(definition.file): valid — \(definition.allSteps.count) steps (\(counts.joined(separator: ", ")))")
+    }
+}
+
+/// `cdbctl plan <phase>`: what would run, in which order, with which limits; touches nothing.
+struct Plan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print what a phase would run, and touch nothing.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "One of: \(PhaseName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var phase: String
+
+    func run() async throws {
+        guard let name = PhaseName(rawValue: phase) else {
+            UsageFailure("unknown phase '\(phase)'; phases: \(PhaseName.allCases.map(\.rawValue).joined(separator: ", "))").exit()
+        }
+        let definition = options.loadRunbook()
+        let steps = definition.phase(name).steps
+        if options.json {
+            let rows = steps.map { PlannedStep(step: $0) }
+            print(TableOutput.json(rows))
+            return
+        }
+        print("phase \(name.rawValue): \(steps.count) steps, up to \(definition.phase(name).concurrency) at once")
+        print(TableOutput.table(
+            headers: ["STEP", "SEED", "SEVERITY", "CHECK", "TIMEOUT", "RETRIES", "NEEDS", "TITLE"],
+            rows: steps.map { step in
+                [step.id, step.seed, step.severity.rawValue, step.check.typeName,
+                 step.timeout.secondsText + (step.holdFor.map { " for \($0.secondsText)" } ?? ""),
+                 "\(step.retries)", step.needs.joined(separator: ","), step.title]
+            }, colour: false))
+    }
+}
+
+struct PlannedStep: Encodable {
+    var id, title, seed, severity, check: String
+    var timeoutSeconds: Double
+    var retries: Int
+    var needs: [String]
+    var holdForSeconds: Double?
+
+    init(step: RunbookStep) {
+        id = step.id; title = step.title; seed = step.seed; severity = step.severity.rawValue; check = step.check.typeName
+        timeoutSeconds = Double(step.timeout.components.seconds); retries = step.retries; needs = step.needs
+        holdForSeconds = step.holdFor.map { Double($0.components.seconds) }
+    }
+}
+
+/// `cdbctl preflight`: seed §2.1–2.4.
+struct Preflight: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the preflight checklist (seed §2.1–2.4); the results feed `cdbctl go`.",
+        discussion: "Exit 0 when every critical item holds, 1 otherwise.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let session = try await options.session(command: "preflight")
+        let record = await session.runPhase(.preflight) { results in (PhaseVerdict.verdict(results), []) }
+        session.finish(record, exitFailure: record.verdict != "PASS")
+    }
+}
+
+/// `cdbctl go`: seed §2.5, the recorded decision.
+struct Go: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decide GO / NO-GO (seed §2.5) from the last preflight plus fresh re-checks, and record it.",
+        discussion: "Exit 0 on GO, 1 on NO-GO (every failed item is listed with its reason).")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let session = try await options.session(command: "go")
+        let preflight = session.reports.lastRecord(of: .preflight)
+        let maxAge = session.definition.settings.preflightMaxAge
+        var decision: GoDecision?
+        let record = await session.runPhase(.go) { results in
+            let made = GoDecision(preflight: preflight, fresh: results, maxAge: maxAge)
+            decision = made
+            let judged = preflight.map { "judged preflight of \(ISO8601DateFormatter().string(from: $0.finishedAt)) (\($0.verdict))" }
+                ?? "no preflight on record"
+            return (made.verdict, [judged] + made.reasons.map { "NO-GO: \($0)" } + made.warnings.map { "warning: \($0)" })
+        }
+        if !options.json, let decision, !decision.go {
+            print("\nNO-GO because:")
+            decision.reasons.forEach { print("  - \($0)") }
+        }
+        session.finish(record, exitFailure: decision?.go != true)
+    }
+}
+
+/// `cdbctl start`: seed §3.
+struct Start: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the run (seed §3): compose up, wait for healthy, event-flow probe, stabilisation, first data.",
+        discussion: "Refuses without a GO on record unless --force. Exit 0 when the system is operational, 1 otherwise.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Start without a recorded GO decision.")
+    var force = false
+
+    func run() async throws {
+        let session = try await options.session(command: "start")
+        if !force {
+            guard let go = session.reports.lastRecord(of: .go), go.verdict == "GO" else {
+                session.reports.audit(command: "start", action: "refuse", outcome: "no GO on record")
+                FileHandle.standardError.write(Data("cdbctl: no GO decision on record: run `cdbctl go` (or pass --force)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        let record = await session.runPhase(.start) { results in
+            let verdict = PhaseVerdict.verdict(results) == "PASS" ? "OPERATIONAL" : "FAIL"
+            return (verdict, verdict == "OPERATIONAL" ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
+        }
+        session.finish(record, exitFailure: record.verdict != "OPERATIONAL")
+    }
+}
+
+/// `cdbctl monitor`: one cycle of seed §4, for cron.
+struct Monitor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One monitoring cycle (seed §4): containers, health, risk figures, data growth, the §4.2 alarm table.",
+        discussion: """
+        Meant for cron, every 4 hours:
+          0 */4 * * * cd /path/to/project && .build/release/cdbctl monitor >> reports/monitor.log 2>&1
+        Exit 0 when no alarm is raised, 1 on any alarm (WARNING or CRITICAL).
+        """)
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let session = try await options.session(command: "monitor")
+        var alarms: [Alarm] = []
+        var record = await session.runPhase(.monitor) { results in
+            alarms = AlarmTable.alarms(from: results)
+            return (AlarmTable.verdict(alarms), alarms.map { "ALARM \($0.severity.rawValue.uppercased()): \($0.message)" + ($0.playbook.map { " → cdbctl incident \($0)" } ?? "") })
+        }
+        record.alarms = alarms
+        session.finish(record, exitFailure: !alarms.isEmpty)
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Runbook
+import ServiceHost
+
+extension GlobalOptions {
+    /// runbook.yaml, validated; any problem exits 2 with every located message.
+    func loadRunbook() -> RunbookDefinition {
+        do {
+            var definition = try RunbookDefinition.load(path: runbook)
+            if let project { definition.settings.project = project }
+            return definition
+        } catch {
+            UsageFailure("\(error)").exit()
+        }
+    }
+
+    /// Everything a phase command needs, with the lock held for the command's lifetime.
+    func session(command: String) async throws -> PhaseSession {
+        let definition = loadRunbook()
+        let environment: [String: String]
+        let stack: StackSettings
+        do {
+            environment = try self.environment()
+            stack = try settings()
+        } catch let failure as UsageFailure {
+            failure.exit()
+        }
+        let reports = ReportsDirectory(path: reportsDir)
+        let lock: RunLock
+        do {
+            lock = try RunLock(directory: reportsDir, command: command)
+        } catch {
+            FileHandle.standardError.write(Data("cdbctl: \(error)\n".utf8))
+            throw ExitCode(LockHeld.exitCode)
+        }
+        if let stale = lock.staleHolder {
+            FileHandle.standardError.write(Data("cdbctl: note: took over a stale lock (\(stale), no longer running)\n".utf8))
+            reports.audit(command: command, action: "lock", outcome: "stale lock taken over", detail: stale)
+        }
+        let projectDirectory = URL(fileURLWithPath: runbook).deletingLastPathComponent().path
+        let executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
+                                     projectDirectory: projectDirectory.isEmpty ? "." : projectDirectory,
+                                     reportsDirectory: reportsDir, previousCycle: reports.lastRecord(of: .monitor))
+        return PhaseSession(command: command, definition: definition, reports: reports, lock: lock, executor: executor, json: json)
+    }
+}
+
+/// One phase command's run: executes, prints, records, audits.
+struct PhaseSession {
+    var command: String
+    var definition: RunbookDefinition
+    var reports: ReportsDirectory
+    var lock: RunLock
+    var executor: StackExecutor
+    var json: Bool
+
+    /// Runs the phase; `judge` turns its results into the verdict and notes. Progress goes to stderr
+    /// on a terminal, so stdout stays the table (or the JSON document).
+    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (String, [String])) async -> PhaseRecord {
+        let started = Date()
+        let reports = reports
+        let command = command
+        let showProgress = isatty(STDERR_FILENO) == 1 && !json
+        let results = await RunbookEngine().run(definition.phase(phase), executor: executor) { result in
+            reports.audit(command: command, action: "step \(result.id)", outcome: result.status.rawValue, detail: result.detail)
+            if showProgress { FileHandle.standardError.write(Data("  \(result.status.rawValue.uppercased()) \(result.id)\n".utf8)) }
+        }
+        let (verdict, notes) = judge(results)
+        return PhaseRecord(phase: phase, verdict: verdict, startedAt: started, finishedAt: Date(), results: results, notes: notes)
+    }
+
+    /// Saves the record, prints it, audits the verdict and exits 1 on failure.
+    func finish(_ record: PhaseRecord, exitFailure: Bool) -> Never {
+        let paths = try? reports.save(record)
+        reports.audit(command: command, action: "verdict", outcome: record.verdict, detail: paths?.json ?? "record not written")
+        if json {
+            print(TableOutput.json(record))
+        } else {
+            print(TableOutput.table(
+                headers: ["STEP", "SEED", "SEVERITY", "STATUS", "DETAIL"],
+                rows: record.results.map { [$0.id, $0.seed, $0.severity.rawValue, $0.status.rawValue.uppercased(), $0.detail] },
+                statusColumn: 3))
+            record.notes.forEach { print($0) }
+            print("\n\(record.phase.rawValue): \(record.verdict)")
+            if let paths { print("record: \(paths.markdown)") } else { print("warning: could not write the record under \(reports.root.path)") }
+        }
+        lock.release()
+        Foundation.exit(exitFailure ? 1 : 0)
+    }
+}
