@@ -33,13 +33,15 @@ public enum CheckSpec: Sendable {
     case http(HTTPCheck)
     case redis(RedisCheck)
     case sql(SQLCheck)
-    case prometheus(url: String?, targetsUp: Bool, rules: [String])
+    case prometheus(url: String?, targetsUp: Bool, rules: [String], noFiring: [String])
     case grafana(url: String?, dashboard: String)
     case command(arguments: [String], minimumPassed: Int)
     case backup(directory: String, restoreCheck: Bool)
     case logs(services: [String], window: Duration, patterns: [String])
     case dataGrowth(mustGrow: [String], window: Duration)
     case compose(action: ComposeAction)
+    /// Steps of an earlier phase's last record that must have passed, no longer ago than `maxAge`.
+    case record(phase: PhaseName, steps: [String], maxAge: Duration)
     case wait(Duration)
 
     /// The check's `type:` name, as written in runbook.yaml.
@@ -58,12 +60,13 @@ public enum CheckSpec: Sendable {
         case .logs: return "logs"
         case .dataGrowth: return "data_growth"
         case .compose: return "compose"
+        case .record: return "record"
         case .wait: return "wait"
         }
     }
 
     public static let typeNames = ["env", "host", "containers", "http", "redis", "sql", "prometheus", "grafana",
-                                   "command", "backup", "logs", "data_growth", "compose", "wait"]
+                                   "command", "backup", "logs", "data_growth", "compose", "record", "wait"]
 }
 
 public enum ComposeAction: String, Sendable, YAMLScalarDecodable {
@@ -166,7 +169,7 @@ struct CheckSpecDecoder {
             return sql(reader, what: what)
         case "prometheus":
             return .prometheus(url: reader.optional("url", as: String.self), targetsUp: reader.optional("targets_up", as: Bool.self) ?? true,
-                               rules: strings(reader, "rules", what: what) ?? [])
+                               rules: strings(reader, "rules", what: what) ?? [], noFiring: strings(reader, "no_firing", what: what) ?? [])
         case "grafana":
             return .grafana(url: reader.optional("url", as: String.self), dashboard: reader.required("dashboard", as: String.self) ?? "")
         case "command":
@@ -184,6 +187,14 @@ struct CheckSpecDecoder {
                                window: reader.optional("window", as: Duration.self) ?? .seconds(3600))
         case "compose":
             return reader.required("action", as: ComposeAction.self).map { .compose(action: $0) }
+        case "record":
+            guard let phaseText = reader.required("phase", as: String.self) else { return nil }
+            guard let phase = PhaseName(rawValue: phaseText) else {
+                context.error("\(what).phase: unknown phase '\(phaseText)' (one of \(PhaseName.allCases.map(\.rawValue).joined(separator: ", ")))", at: reader["phase"]!.mark)
+                return nil
+            }
+            return .record(phase: phase, steps: strings(reader, "steps", what: what, required: true) ?? [],
+                           maxAge: reader.optional("max_age", as: Duration.self) ?? .seconds(24 * 3600))
         case "wait":
             return reader.required("duration", as: Duration.self).map { .wait($0) }
         default:
@@ -199,13 +210,14 @@ struct CheckSpecDecoder {
         "http": ["services", "url", "path", "status", "expect", "max_latency"],
         "redis": ["op", "stream", "streams", "max_lag", "within"],
         "sql": ["query", "file", "expect", "min_rows", "includes"],
-        "prometheus": ["url", "targets_up", "rules"],
+        "prometheus": ["url", "targets_up", "rules", "no_firing"],
         "grafana": ["url", "dashboard"],
         "command": ["run", "min_passed"],
         "backup": ["directory", "restore_check"],
         "logs": ["services", "since", "patterns"],
         "data_growth": ["must_grow", "window"],
         "compose": ["action"],
+        "record": ["phase", "steps", "max_age"],
         "wait": ["duration"],
     ]
 

@@ -122,7 +122,6 @@ struct RunbookDecoder {
                 phases[name] = decodePhase(name, pair.value)
             }
         }
-        validateReferences(phases)
         return RunbookDefinition(file: context.file, settings: settings, phases: phases)
     }
 
@@ -154,14 +153,22 @@ struct RunbookDecoder {
         }
         guard let stepsNode, let items = context.sequence(stepsNode, what: "phases.\(name.rawValue).steps") else { return phase }
         var seen: [String: YAMLMark] = [:]
+        // References are checked on every step that has an id, even one whose other keys are wrong,
+        // so one mistake does not hide the next.
+        var references: [(id: String, needs: [String], mark: YAMLMark)] = []
         for item in items {
-            guard let step = decodeStep(item, phase: name) else { continue }
-            if let first = seen[step.id] {
-                context.error("step '\(step.id)': duplicate id in phase \(name.rawValue) (first at \(first))", at: step.mark)
+            if let id = item["id"]?.scalar {
+                if let first = seen[id] {
+                    context.error("step '\(id)': duplicate id in phase \(name.rawValue) (first at \(first))", at: item.mark)
+                }
+                seen[id] = item.mark
+                let needs: [String]
+                if case .sequence(let list)? = item["needs"]?.kind { needs = list.compactMap(\.scalar) } else { needs = [] }
+                references.append((id, needs, item.mark))
             }
-            seen[step.id] = step.mark
-            phase.steps.append(step)
+            if let step = decodeStep(item, phase: name) { phase.steps.append(step) }
         }
+        validateReferences(references, phase: name)
         return phase
     }
 
@@ -200,26 +207,24 @@ struct RunbookDecoder {
     }
 
     /// `needs` must name steps of the same phase, and must not form a cycle.
-    private func validateReferences(_ phases: [PhaseName: RunbookPhase]) {
-        for phase in phases.values {
-            let ids = phase.steps.map(\.id)
-            for step in phase.steps {
-                for need in step.needs where !ids.contains(need) {
-                    var message = "step '\(step.id)': needs unknown step '\(need)' in phase \(phase.name.rawValue)"
-                    if let suggestion = closestMatch(to: need, among: ids) { message += " (did you mean '\(suggestion)'?)" }
-                    context.error(message, at: step.mark)
-                }
+    private func validateReferences(_ steps: [(id: String, needs: [String], mark: YAMLMark)], phase: PhaseName) {
+        let ids = steps.map(\.id)
+        for step in steps {
+            for need in step.needs where !ids.contains(need) {
+                var message = "step '\(step.id)': needs unknown step '\(need)' in phase \(phase.rawValue)"
+                if let suggestion = closestMatch(to: need, among: ids.filter { $0 != step.id }) { message += " (did you mean '\(suggestion)'?)" }
+                context.error(message, at: step.mark)
             }
-            if let cycle = dependencyCycle(phase.steps) {
-                let first = phase.steps.first { $0.id == cycle[0] }!
-                context.error("phase \(phase.name.rawValue): steps depend on each other in a cycle: \(cycle.joined(separator: " → "))", at: first.mark)
-            }
+        }
+        if let cycle = dependencyCycle(steps.map { ($0.id, $0.needs) }) {
+            let first = steps.first { $0.id == cycle[0] }!
+            context.error("phase \(phase.rawValue): steps depend on each other in a cycle: \(cycle.joined(separator: " → "))", at: first.mark)
         }
     }
 }
 
 /// The first dependency cycle among `steps`, as ids ending where it started; nil when there is none.
-func dependencyCycle(_ steps: [RunbookStep]) -> [String]? {
+func dependencyCycle(_ steps: [(id: String, needs: [String])]) -> [String]? {
     let needs = Dictionary(steps.map { ($0.id, $0.needs) }, uniquingKeysWith: { first, _ in first })
     var state: [String: Bool] = [:]  // false: on the current path, true: finished
     var path: [String] = []

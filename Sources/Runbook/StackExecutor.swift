@@ -36,13 +36,15 @@ public struct StackExecutor: StepExecutor {
             case .http(let check): return await http(check)
             case .redis(let check): return try await redis(check, timeout: step.timeout)
             case .sql(let check): return try await sql(check)
-            case .prometheus(let url, let targetsUp, let rules): return try await prometheus(url: url, targetsUp: targetsUp, rules: rules)
+            case .prometheus(let url, let targetsUp, let rules, let noFiring):
+                return try await prometheus(url: url, targetsUp: targetsUp, rules: rules, noFiring: noFiring)
             case .grafana(let url, let dashboard): return try await grafana(url: url, dashboard: dashboard)
             case .command(let arguments, let minimumPassed): return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout)
             case .backup(let directory, let restoreCheck): return try await backup(directory: directory, restoreCheck: restoreCheck, timeout: step.timeout)
             case .logs(let services, let window, let patterns): return try await logs(services: services, window: window, patterns: patterns)
             case .dataGrowth(let mustGrow, let window): return try await dataGrowth(mustGrow: mustGrow, window: window)
             case .compose(let action): return try await compose(action, timeout: step.timeout)
+            case .record(let phase, let steps, let maxAge): return recorded(phase: phase, steps: steps, maxAge: maxAge)
             case .wait(let duration):
                 try await Task.sleep(for: duration)
                 return .pass("waited \(duration.secondsText)")
@@ -363,7 +365,7 @@ public struct StackExecutor: StepExecutor {
         url.map(expand) ?? environment["GRAFANA_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["GRAFANA_PORT"] ?? "3000")"
     }
 
-    func prometheus(url: String?, targetsUp: Bool, rules: [String]) async throws -> CheckOutcome {
+    func prometheus(url: String?, targetsUp: Bool, rules: [String], noFiring severities: [String]) async throws -> CheckOutcome {
         let base = prometheusURL(url)
         var problems: [String] = []
         var found: [String] = []
@@ -391,6 +393,16 @@ public struct StackExecutor: StepExecutor {
             let missing = rules.filter { !loaded.contains($0) }
             if !missing.isEmpty { problems.append("alert rules not loaded: \(missing.joined(separator: ", "))") }
             found.append("\(rules.count - missing.count)/\(rules.count) alert rules loaded")
+        }
+        if !severities.isEmpty {
+            let response = try await HTTPClient().get(base + "/api/v1/alerts", timeout: .seconds(5))
+            guard response.status == 200, case .array(let alerts)? = JSONValue(json: response.body)?.value(at: ["data", "alerts"]) else {
+                return .fail("\(base)/api/v1/alerts answered \(response.status)")
+            }
+            let firing = alerts.filter { $0.string(["state"]) == "firing" && severities.contains($0.string(["labels", "severity"]) ?? "") }
+                .map { "\($0.string(["labels", "alertname"]) ?? "?") (\($0.string(["labels", "severity"]) ?? "?"))" }
+            if !firing.isEmpty { problems.append("alerts firing: \(firing.joined(separator: ", "))") }
+            found.append("no \(severities.joined(separator: "/")) alert firing")
         }
         return problems.isEmpty ? .pass(found.joined(separator: ", ")) : .fail(problems.joined(separator: "; "))
     }
@@ -420,6 +432,24 @@ public struct StackExecutor: StepExecutor {
     }
 
     // MARK: commands, backups, logs, compose
+
+    func recorded(phase: PhaseName, steps: [String], maxAge: Duration) -> CheckOutcome {
+        guard let record = ReportsDirectory(path: reportsDirectory).lastRecord(of: phase) else {
+            return .fail("no \(phase.rawValue) on record under \(reportsDirectory): run cdbctl \(phase.rawValue)")
+        }
+        let age = Date().timeIntervalSince(record.finishedAt)
+        var problems: [String] = []
+        if age > Double(maxAge.components.seconds) {
+            problems.append("the last \(phase.rawValue) is \(GoDecision.hours(age)) old (allowed \(maxAge.secondsText))")
+        }
+        for id in steps {
+            guard let result = record.results.first(where: { $0.id == id }) else { problems.append("\(id) not in the record"); continue }
+            if result.status != .pass { problems.append("\(id) \(result.status.rawValue): \(result.detail)") }
+        }
+        let when = ISO8601DateFormatter().string(from: record.finishedAt)
+        return problems.isEmpty ? .pass("\(steps.joined(separator: ", ")) passed in the \(phase.rawValue) of \(when)")
+            : .fail("\(phase.rawValue) of \(when): " + problems.joined(separator: "; "))
+    }
 
     func command(_ arguments: [String], minimumPassed: Int, timeout: Duration) async throws -> CheckOutcome {
         let result = try await runCommand(arguments[0], Array(arguments.dropFirst()), workingDirectory: projectDirectory, timeout: timeout)
