@@ -112,7 +112,8 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient"], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient", "TradeStore"], swiftSettings: strict),
+        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",

@@ -594,6 +594,12 @@ public struct TestOutputSummary: Sendable, Equatable {
     public var failed = 0
     public var skipped = 0
 
+    public init(passed: Int, failed: Int, skipped: Int) {
+        self.passed = passed
+        self.failed = failed
+        self.skipped = skipped
+    }
+
     public init(parsing output: String) {
         for line in output.split(separator: "\n") {
             // Swift Testing: one line per test case verdict.
