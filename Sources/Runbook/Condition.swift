@@ -128,8 +128,8 @@ public struct Condition: Sendable, Equatable, CustomStringConvertible {
             return (compare(a, b), found)
         case (.string(let a), .number(let b)):
             // SQL rows arrive as text; a numeric column compares as a number.
-            guard let a = Double(a) else { return (false, found + " (not a number)") }
-            return (compare(a, b), found)
+            guard let number = Double(a) else { return (false, found + " (not a number)") }
+            return (compare(number, b), "\(path.joined(separator: ".")) = \(a)")
         default:
             switch op {
             case .equal: return (actual == expected || Self.textEqual(actual, expected), found)

@@ -42,6 +42,21 @@ public struct StepResult: Sendable, Codable, Equatable {
     public var figures: [String: Double]
     public var playbook: String?
 
+    public init(id: String, title: String, seed: String, severity: Severity, status: StepStatus, detail: String, attempts: Int,
+                startedAt: Date, durationMs: Double, figures: [String: Double], playbook: String?) {
+        self.id = id
+        self.title = title
+        self.seed = seed
+        self.severity = severity
+        self.status = status
+        self.detail = detail
+        self.attempts = attempts
+        self.startedAt = startedAt
+        self.durationMs = durationMs
+        self.figures = figures
+        self.playbook = playbook
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, title, seed, severity, status, detail, attempts, figures, playbook
         case startedAt = "started_at"

@@ -344,8 +344,8 @@ public struct StackExecutor: StepExecutor {
             let delta = previous?.figures[key].map { " (\(Self.signed(counts[key]! - $0)))" } ?? ""
             return "\(name) \(Int(counts[key]!))\(delta)"
         }.joined(separator: ", ")
-        guard let previous else { return .pass(summary + "; first cycle, nothing to compare", figures: counts) }
-        let elapsed = now.timeIntervalSince(previous.startedAt)
+        guard let previous, let cycle = previousCycle else { return .pass(summary + "; first cycle, nothing to compare", figures: counts) }
+        let elapsed = now.timeIntervalSince(cycle.startedAt)
         let stalled = mustGrow.filter { (counts["rows.\($0)"] ?? 0) <= (previous.figures["rows.\($0)"] ?? 0) }
         if !stalled.isEmpty, elapsed >= Double(window.components.seconds) {
             return .fail("no new rows in \(stalled.joined(separator: ", ")) for \(Int(elapsed / 60)) min (alarm after \(window.secondsText)): \(summary)", figures: counts)

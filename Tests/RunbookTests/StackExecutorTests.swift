@@ -1,0 +1,201 @@
+import Foundation
+import LocalServers
+import PostgresClient
+import RedisClient
+import Runbook
+import Testing
+import TradeStore
+
+@Suite("Runbook checks against real Redis, PostgreSQL and HTTP")
+struct StackExecutorTests {
+    @Test("the schema check finds the five tables, and names the one that was dropped")
+    func schema() async throws {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let step = """
+              - { id: schema, title: Schema, seed: "2.3", check: { type: sql, query: "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", includes: [signals, orders, trades, positions, portfolio_snapshots] } }
+        """
+        #expect(try await fixture.run(step)["schema"]?.status == .pass)
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        try await db.execute("DROP TABLE trades")
+        let dropped = try await fixture.run(step)["schema"]
+        #expect(dropped?.status == .fail)
+        #expect(dropped?.detail == "missing: trades")
+    }
+
+    @Test("a backup is written, lists the five tables and restores into a scratch database")
+    func backup() async throws {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let result = try #require(try await fixture.run("""
+              - { id: backup, title: Backup, seed: "2.3", timeout: 2m, check: { type: backup, directory: backups, restore_check: true } }
+        """)["backup"])
+        #expect(result.status == .pass, "\(result.detail)")
+        #expect(result.detail.contains("restores (0 signals)"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("backups").path)
+        #expect(files.count == 1 && files[0].hasSuffix(".dump"))
+    }
+
+    @Test("a backup of a database that cannot be reached fails with pg_dump's reason and leaves no file")
+    func backupFails() async throws {
+        let fixture = try await EngineFixture(environment: ["POSTGRES_PASSWORD": "wrong-password"])
+        let result = try #require(try await fixture.run("""
+              - { id: backup, title: Backup, seed: "2.3", timeout: 1m, check: { type: backup, directory: backups } }
+        """)["backup"])
+        #expect(result.status == .fail)
+        #expect(result.detail.contains("password authentication failed"))
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("backups").path)) ?? []
+        #expect(files.isEmpty)
+    }
+
+    @Test("the event-flow probe is acknowledged hop by hop by a real consumer group; without one it fails naming the group")
+    func eventFlow() async throws {
+        let fixture = try await EngineFixture()
+        let redis = try await RedisConnection(fixture.executor.stack.redis)
+        let stream = uniqueName("market_data")
+        _ = try await redis.createGroup(stream, group: "cdb_core", startID: "$")
+        let step = """
+              - { id: flow, title: Flow, seed: "3.1", timeout: 4s, check: { type: redis, op: event_flow, stream: \(stream) } }
+        """
+        let stalled = try #require(try await fixture.run(step)["flow"])
+        #expect(stalled.status == .fail)
+        #expect(stalled.detail.contains("not acknowledged by cdb_core"))
+
+        // A consumer that reads and acknowledges, as cdb_core does.
+        let consumerConnection = try await RedisConnection(fixture.executor.stack.redis)
+        let consumer = Task {
+            while !Task.isCancelled {
+                let read = try await consumerConnection.readGroup(group: "cdb_core", consumer: "core-1", streams: [stream], count: 10, block: .milliseconds(200))
+                let ids = read.flatMap { $0.entries.map(\.id) }
+                if !ids.isEmpty { _ = try await consumerConnection.ack(stream, group: "cdb_core", ids: ids) }
+            }
+        }
+        defer { consumer.cancel() }
+        let flowing = try #require(try await fixture.run(step)["flow"])
+        #expect(flowing.status == .pass, "\(flowing.detail)")
+        #expect(flowing.detail.contains("pub/sub mirror in"))
+        #expect(flowing.detail.contains("cdb_core acknowledged in"))
+    }
+
+    @Test("a consumer group behind by more than allowed is named with its lag")
+    func lag() async throws {
+        let fixture = try await EngineFixture()
+        let redis = try await RedisConnection(fixture.executor.stack.redis)
+        let stream = uniqueName("signals")
+        _ = try await redis.createGroup(stream, group: "cdb_risk", startID: "0")
+        for index in 0..<5 { _ = try await redis.xadd(stream, fields: [("event", "\(index)")]) }
+        let result = try #require(try await fixture.run("""
+              - { id: lag, title: Lag, seed: "4.1", check: { type: redis, op: lag, streams: [\(stream)], max_lag: 2 } }
+        """)["lag"])
+        #expect(result.status == .fail)
+        #expect(result.detail == "cdb_risk is 5 entries behind on \(stream) (allowed 2)")
+    }
+
+    @Test("data growth compares with the previous cycle and raises the data-stop alarm after the window")
+    func dataGrowth() async throws {
+        let quiet = try await EngineFixture()
+        _ = try await TradeStore.open(quiet.executor.stack.postgres)
+        let step = """
+              - { id: growth, title: Growth, seed: "4.1", check: { type: data_growth, must_grow: [signals], window: 1h } }
+        """
+        let first = try #require(try await quiet.run(step)["growth"])
+        #expect(first.status == .pass)
+        #expect(first.detail.contains("first cycle"))
+        #expect(first.figures["rows.signals"] == 0)
+
+        let twoHoursAgo = Date().addingTimeInterval(-7200)
+        var earlier = first
+        earlier.figures["rows.signals"] = 0
+        let previous = PhaseRecord(phase: .monitor, verdict: "OK", startedAt: twoHoursAgo, finishedAt: twoHoursAgo, results: [earlier])
+        let later = try await EngineFixture(environment: ["POSTGRES_DB": quiet.executor.stack.postgres.database], previousCycle: previous)
+        let stalled = try #require(try await later.run(step)["growth"])
+        #expect(stalled.status == .fail)
+        #expect(stalled.detail.hasPrefix("no new rows in signals for 120 min"))
+    }
+
+    @Test("container, log and Grafana checks fail when no Docker engine answers — never a pass")
+    func noEngine() async throws {
+        let fixture = try await EngineFixture(environment: ["GRAFANA_PORT": "\(try freeLoopbackPort())"])
+        let results = try await fixture.run("""
+              - { id: containers, title: C, seed: "2.5", check: { type: containers } }
+              - { id: logs, title: L, seed: "3.1", check: { type: logs, services: [cdb_core] } }
+              - { id: grafana, title: G, seed: "2.4", check: { type: grafana, dashboard: claire-paper-trading } }
+        """)
+        #expect(results["containers"]?.status == .fail)
+        #expect(results["containers"]?.detail.contains("Docker engine not reachable at unix://") == true)
+        #expect(results["logs"]?.status == .fail)
+        #expect(results["grafana"]?.status == .fail)
+    }
+
+    @Test("HTTP checks judge status, JSON conditions and latency of a real server")
+    func http() async throws {
+        let fixture = try await EngineFixture()
+        let root = fixture.directory.appendingPathComponent("www")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data(#"{"status":"ok","daily_drawdown":0.051,"total_exposure_pct":0.12}"#.utf8).write(to: root.appendingPathComponent("status"))
+        let port = try freeLoopbackPort()
+        let server = try ChildProcess("/usr/bin/env", ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root.path])
+        defer { server.send(SIGTERM); server.waitForExit() }
+        let results = try await fixture.run("""
+              - { id: risk, title: Risk, seed: "4.2", retries: 20, retry_delay: 100ms, check: { type: http, url: "http://127.0.0.1:\(port)/status", expect: ["status == 'ok'", "daily_drawdown < 0.05", "total_exposure_pct < 0.30"] } }
+              - { id: missing, title: Missing, seed: "4.2", retries: 20, retry_delay: 100ms, check: { type: http, url: "http://127.0.0.1:\(port)/nope" } }
+        """)
+        #expect(results["risk"]?.status == .fail)
+        #expect(results["risk"]?.detail.contains("daily_drawdown < 0.05 does not hold: daily_drawdown = 0.051") == true)
+        #expect(results["risk"]?.detail.contains("total_exposure") == false)
+        #expect(results["missing"]?.detail.contains("answered 404, expected 200") == true)
+    }
+
+    @Test("the project's test command is judged by its counts: no tests run is a failure, not a pass")
+    func command() async throws {
+        let fixture = try await EngineFixture()
+        let results = try await fixture.run("""
+              - { id: ran, title: Ran, seed: "2.2", check: { type: command, min_passed: 2, run: [bash, -c, "printf '✔ Test \\"a\\" passed after 0.1 seconds.\\n✔ Test \\"b\\" passed after 0.1 seconds.\\n'"] } }
+              - { id: empty, title: Empty, seed: "2.2", check: { type: command, min_passed: 1, run: [bash, -c, "echo nothing to do"] } }
+              - { id: red, title: Red, seed: "2.2", check: { type: command, run: [bash, -c, "echo '✘ Test \\"c\\" failed after 0.1 seconds with 1 issue.'; exit 1"] } }
+        """)
+        #expect(results["ran"]?.status == .pass)
+        #expect(results["ran"]?.detail == "2 passed, 0 failed, 0 skipped")
+        #expect(results["empty"]?.status == .fail)
+        #expect(results["empty"]?.detail.contains("did the suite run at all?") == true)
+        #expect(results["red"]?.status == .fail)
+        #expect(results["red"]?.detail.hasPrefix("bash -c") == true)
+    }
+}
+
+@Suite("Records, audit log and the run lock")
+struct RunRecordTests {
+    @Test("a second run is refused while the first holds the lock; a lock left by a dead run is taken over")
+    func lock() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("lock")).path
+        let first = try RunLock(directory: directory, command: "monitor")
+        #expect(first.staleHolder == nil)
+        #expect(throws: LockHeld.self) { try RunLock(directory: directory, command: "stop") }
+        first.release()
+        let second = try RunLock(directory: directory, command: "stop")
+        #expect(second.staleHolder == nil)
+        second.release()
+        // A run killed with SIGKILL leaves its line in the file but no flock.
+        try "pid 999999 running 'monitor' since 2026-01-01T00:00:00Z".write(toFile: directory + "/.cdbctl.lock", atomically: true, encoding: .utf8)
+        let third = try RunLock(directory: directory, command: "go")
+        #expect(third.staleHolder?.contains("pid 999999") == true)
+        third.release()
+    }
+
+    @Test("a saved record becomes the phase's state, with a Markdown twin; the audit log gets one JSON line per action")
+    func records() throws {
+        let reports = ReportsDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("reports")).path)
+        let step = StepResult(id: "env", title: "Env", seed: "2.1", severity: .critical, status: .fail, detail: "A | B", attempts: 1,
+                              startedAt: Date(), durationMs: 2, figures: [:], playbook: nil)
+        let record = PhaseRecord(phase: .preflight, verdict: "FAIL", startedAt: Date(), finishedAt: Date(), results: [step])
+        let paths = try reports.save(record)
+        // Dates are kept to the second in records.
+        #expect(reports.lastRecord(of: .preflight)?.results.map(\.detail) == ["A | B"])
+        #expect(try String(contentsOfFile: paths.markdown, encoding: .utf8).contains("| env | 2.1 | critical | FAIL | A \\| B |"))
+        reports.audit(command: "preflight", action: "step env", outcome: "fail", detail: "A")
+        reports.audit(command: "preflight", action: "verdict", outcome: "FAIL")
+        let lines = try String(contentsOf: reports.root.appendingPathComponent("audit.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+    }
+}
