@@ -35,11 +35,11 @@ public enum CheckSpec: Sendable {
     case sql(SQLCheck)
     case prometheus(url: String?, targetsUp: Bool, rules: [String], noFiring: [String])
     case grafana(url: String?, dashboard: String)
+    /// A command run in the project directory; with `minimumPassed` > 0 its output must show that many passing tests.
     case command(arguments: [String], minimumPassed: Int)
     case backup(directory: String, restoreCheck: Bool)
     case logs(services: [String], window: Duration, patterns: [String])
     case dataGrowth(mustGrow: [String], window: Duration)
-    case compose(action: ComposeAction)
     /// Steps of an earlier phase's last record that must have passed, no longer ago than `maxAge`.
     case record(phase: PhaseName, steps: [String], maxAge: Duration)
     case wait(Duration)
@@ -59,21 +59,13 @@ public enum CheckSpec: Sendable {
         case .backup: return "backup"
         case .logs: return "logs"
         case .dataGrowth: return "data_growth"
-        case .compose: return "compose"
         case .record: return "record"
         case .wait: return "wait"
         }
     }
 
     public static let typeNames = ["env", "host", "containers", "http", "redis", "sql", "prometheus", "grafana",
-                                   "command", "backup", "logs", "data_growth", "compose", "record", "wait"]
-}
-
-public enum ComposeAction: String, Sendable, YAMLScalarDecodable {
-    case up, down
-
-    public init?(yamlScalar text: String) { self.init(rawValue: text) }
-    public static var yamlTypeName: String { "up or down" }
+                                   "command", "backup", "logs", "data_growth", "record", "wait"]
 }
 
 public struct ContainerCheck: Sendable {
@@ -174,7 +166,7 @@ struct CheckSpecDecoder {
             return .grafana(url: reader.optional("url", as: String.self), dashboard: reader.required("dashboard", as: String.self) ?? "")
         case "command":
             guard let arguments = strings(reader, "run", what: what, required: true), !arguments.isEmpty else { return nil }
-            return .command(arguments: arguments, minimumPassed: reader.optional("min_passed", as: Int.self) ?? 1)
+            return .command(arguments: arguments, minimumPassed: reader.optional("min_passed", as: Int.self) ?? 0)
         case "backup":
             return .backup(directory: reader.optional("directory", as: String.self) ?? "reports/backups",
                            restoreCheck: reader.optional("restore_check", as: Bool.self) ?? true)
@@ -185,8 +177,6 @@ struct CheckSpecDecoder {
         case "data_growth":
             return .dataGrowth(mustGrow: strings(reader, "must_grow", what: what) ?? ["signals"],
                                window: reader.optional("window", as: Duration.self) ?? .seconds(3600))
-        case "compose":
-            return reader.required("action", as: ComposeAction.self).map { .compose(action: $0) }
         case "record":
             guard let phaseText = reader.required("phase", as: String.self) else { return nil }
             guard let phase = PhaseName(rawValue: phaseText) else {
@@ -216,7 +206,6 @@ struct CheckSpecDecoder {
         "backup": ["directory", "restore_check"],
         "logs": ["services", "since", "patterns"],
         "data_growth": ["must_grow", "window"],
-        "compose": ["action"],
         "record": ["phase", "steps", "max_age"],
         "wait": ["duration"],
     ]

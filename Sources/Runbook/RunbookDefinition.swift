@@ -47,13 +47,8 @@ public struct RunbookPhase: Sendable {
 public struct RunbookSettings: Sendable {
     /// The compose project whose containers the checks look at.
     public var project: String
-    public var composeFile: String
     /// `go` accepts preflight results no older than this.
     public var preflightMaxAge: Duration
-    /// How long `start` watches the stack before declaring it operational (seed §3.2: 5 minutes).
-    public var stabilisation: Duration
-    /// A lock older than this whose process is gone is stale.
-    public var lockStaleAfter: Duration
 }
 
 /// `runbook.yaml`, decoded and validated.
@@ -126,17 +121,12 @@ struct RunbookDecoder {
     }
 
     private func decodeSettings(_ node: YAMLNode?) -> RunbookSettings {
-        var settings = RunbookSettings(project: "claire", composeFile: "services/docker-compose.yml",
-                                       preflightMaxAge: .seconds(24 * 3600), stabilisation: .seconds(300),
-                                       lockStaleAfter: .seconds(6 * 3600))
+        var settings = RunbookSettings(project: "cdb", preflightMaxAge: .seconds(24 * 3600))
         guard let node, let reader = context.mapping(node, what: "settings", allowedKeys: [
-            "project", "compose_file", "preflight_max_age", "stabilisation", "lock_stale_after",
+            "project", "preflight_max_age",
         ]) else { return settings }
         if let value = reader.optional("project", as: String.self) { settings.project = value }
-        if let value = reader.optional("compose_file", as: String.self) { settings.composeFile = value }
         if let value = reader.optional("preflight_max_age", as: Duration.self) { settings.preflightMaxAge = value }
-        if let value = reader.optional("stabilisation", as: Duration.self) { settings.stabilisation = value }
-        if let value = reader.optional("lock_stale_after", as: Duration.self) { settings.lockStaleAfter = value }
         return settings
     }
 

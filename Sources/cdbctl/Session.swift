@@ -8,7 +8,10 @@ extension GlobalOptions {
     func loadRunbook() -> RunbookDefinition {
         do {
             var definition = try RunbookDefinition.load(path: runbook)
-            if let project { definition.settings.project = project }
+            // The same precedence as compose itself: the flag, then COMPOSE_PROJECT_NAME, then the runbook.
+            if let name = project ?? ProcessInfo.processInfo.environment["COMPOSE_PROJECT_NAME"] ?? (try? environment())?["COMPOSE_PROJECT_NAME"] {
+                definition.settings.project = name
+            }
             return definition
         } catch {
             UsageFailure("\(error)").exit()

@@ -23,7 +23,9 @@ struct RunbookValidationTests {
         for phase in [PhaseName.preflight, .go, .start, .monitor] {
             #expect(!definition.phase(phase).steps.isEmpty, "\(phase) has no steps")
         }
-        #expect(definition.settings.stabilisation == .seconds(300))
+        #expect(definition.settings.preflightMaxAge == .seconds(26 * 3600))
+        // Seed §3.2: the stabilisation window is the start phase's `for:` of five minutes.
+        #expect(definition.phase(.start).steps.contains { $0.holdFor == .seconds(300) })
     }
 
     /// Broken runbooks, each with the exact located message it must produce.
