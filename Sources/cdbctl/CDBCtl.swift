@@ -10,11 +10,9 @@ struct CDBCtl: AsyncParsableCommand {
         commandName: "cdbctl",
         abstract: "Run the Claire de Binare paper-trading runbook.",
         discussion: """
-        Exit codes: 0 pass / GO, 1 a check failed / NO-GO, 2 usage or configuration error
-        (including an invalid runbook.yaml), 3 another cdbctl run holds the lock.
-        Settings come from the environment and from --env-file (default: ./.env when present);
-        the process environment wins over the file. Every run writes a JSON and a Markdown record
-        under --reports-dir and appends its actions to <reports-dir>/audit.jsonl.
+        Exit codes: 0 pass / GO, 1 a check failed / NO-GO / an alarm, 2 usage or configuration error (including an invalid runbook.yaml), 3 another cdbctl run holds the lock.
+
+        Settings come from the environment and from --env-file (default: ./.env when present); the process environment wins over the file. Every run writes a JSON and a Markdown record under --reports-dir and appends its actions to <reports-dir>/audit.jsonl.
         """,
         subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Monitor.self, Health.self])
 }
