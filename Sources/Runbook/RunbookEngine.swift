@@ -80,7 +80,9 @@ public struct RunbookEngine: Sendable {
     }
 
     /// Results in the phase's step order; `progress` sees each one as it finishes.
-    public func run(_ phase: RunbookPhase, executor: some StepExecutor,
+    /// `skipping` names steps the operator asked to leave out: they are recorded as skipped, and since a
+    /// skip is not a pass, leaving out a critical step fails the phase.
+    public func run(_ phase: RunbookPhase, executor: some StepExecutor, skipping: Set<String> = [],
                     progress: @escaping @Sendable (StepResult) -> Void = { _ in }) async -> [StepResult] {
         var results: [String: StepResult] = [:]
         var pending = phase.steps
@@ -91,6 +93,13 @@ public struct RunbookEngine: Sendable {
                 var index = 0
                 while index < pending.count {
                     let step = pending[index]
+                    if skipping.contains(step.id) {
+                        let skipped = StepResult(step: step, outcome: .skip("skipped on request (--skip)"), attempts: 0, startedAt: Date(), duration: .zero)
+                        results[step.id] = skipped
+                        progress(skipped)
+                        pending.remove(at: index)
+                        continue
+                    }
                     if let blocker = step.needs.compactMap({ results[$0] }).first(where: { $0.status != .pass }) {
                         let skipped = StepResult(step: step, outcome: .skip("not run: needs '\(blocker.id)', which did not pass"),
                                                  attempts: 0, startedAt: Date(), duration: .zero)

@@ -34,6 +34,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Where records, state, backups and the audit log go.")
     var reportsDir = "reports"
 
+    @Option(name: .customLong("skip"), help: "Leave out a step of the phase (repeatable); a skipped critical step fails the phase.")
+    var skippedSteps: [String] = []
+
     /// The merged settings; a bad file or variable exits 2 with every problem listed.
     func environment() throws -> [String: String] {
         let process = ProcessInfo.processInfo.environment

@@ -45,7 +45,8 @@ extension GlobalOptions {
         let executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
                                      projectDirectory: projectDirectory.isEmpty ? "." : projectDirectory,
                                      reportsDirectory: reportsDir, previousCycle: reports.lastRecord(of: .monitor))
-        return PhaseSession(command: command, definition: definition, reports: reports, lock: lock, executor: executor, json: json)
+        return PhaseSession(command: command, definition: definition, reports: reports, lock: lock, executor: executor, json: json,
+                            skipping: Set(skippedSteps))
     }
 }
 
@@ -57,15 +58,21 @@ struct PhaseSession {
     var lock: RunLock
     var executor: StackExecutor
     var json: Bool
+    var skipping: Set<String>
 
     /// Runs the phase; `judge` turns its results into the verdict and notes. Progress goes to stderr
     /// on a terminal, so stdout stays the table (or the JSON document).
     func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (String, [String])) async -> PhaseRecord {
+        let unknown = skipping.filter { id in !definition.phase(phase).steps.contains { $0.id == id } }
+        if !unknown.isEmpty {
+            lock.release()
+            UsageFailure("--skip: no step \(unknown.sorted().joined(separator: ", ")) in phase \(phase.rawValue) (steps: \(definition.phase(phase).steps.map(\.id).joined(separator: ", ")))").exit()
+        }
         let started = Date()
         let reports = reports
         let command = command
         let showProgress = isatty(STDERR_FILENO) == 1 && !json
-        let results = await RunbookEngine().run(definition.phase(phase), executor: executor) { result in
+        let results = await RunbookEngine().run(definition.phase(phase), executor: executor, skipping: skipping) { result in
             reports.audit(command: command, action: "step \(result.id)", outcome: result.status.rawValue, detail: result.detail)
             if showProgress { FileHandle.standardError.write(Data("  \(result.status.rawValue.uppercased()) \(result.id)\n".utf8)) }
         }
