@@ -1,7 +1,9 @@
 import Foundation
 import HTTPClient
 import LocalServers
+import PostgresClient
 import RedisClient
+import ServiceHost
 import Testing
 import TradingCore
 import TradingServices
