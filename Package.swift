@@ -106,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "cdb-bench",
             dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "TradingCore", "TradingServices",
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),

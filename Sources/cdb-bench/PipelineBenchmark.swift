@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LocalServers
+import Logging
 import MarketFeed
 import PostgresClient
 import RedisClient
@@ -50,7 +51,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
         guard FileManager.default.isReadableFile(atPath: replayFile) else { throw ValidationError("\(replayFile) is not readable") }
         // What cdb_ws will publish: the same feed, read here once, to know when the stream is complete.
         var tickCount = 0
-        try await ReplayFeed(.init(path: replayFile, speed: .max)).run { _ in tickCount += 1 }
+        var quiet = Logger(label: "cdb-bench")
+        quiet.logLevel = .warning
+        try await ReplayFeed(.init(path: replayFile, speed: .max), logger: quiet).run { _ in tickCount += 1 }
 
         let fleet = try ServiceFleet()
         let redis = try await LocalRedisServer()
@@ -69,6 +72,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
         try await bus.command("FLUSHALL")  // the latency run starts from a fresh account and empty streams
         try await latency(fleet: fleet, redis: redis, postgres: postgres, bus: bus, into: &figures)
+        figures.hopMeans = await fleet.meanHopLatencies().map { .init(hop: $0.hop, milliseconds: $0.milliseconds, count: $0.count) }
         fleet.stopAll()
 
         if json {
@@ -240,6 +244,12 @@ private final class SentTicks: Sendable {
 
 /// Everything one run measured.
 struct PipelineFigures: Codable {
+    struct Hop: Codable {
+        var hop: String
+        var milliseconds: Double
+        var count: Int
+    }
+
     struct Memory: Codable {
         var service: String
         var bytes: Int
@@ -260,6 +270,8 @@ struct PipelineFigures: Codable {
     var p50Ms = 0.0
     var p99Ms = 0.0
     var maxMs = 0.0
+    /// Where the latency goes: each hop's mean from the services' own histograms (ms resolution: entry ids).
+    var hopMeans: [Hop] = []
     var idleRSS: [Memory] = []
 
     var table: String {
@@ -284,6 +296,11 @@ struct PipelineFigures: Codable {
             tableRow("  p99", p99Ms, "ms", format: "%12.2f")
                 + String(format: "   target < %.0f ms  %@", PipelineBenchmark.p99TargetMs, verdict(p99Ms < PipelineBenchmark.p99TargetMs)),
             tableRow("  max", maxMs, "ms", format: "%12.2f"),
+        ]
+        for hop in hopMeans {
+            lines.append(tableRow("  hop mean \(hop.hop)", hop.milliseconds, "ms", format: "%12.2f") + "   (\(hop.count) events)")
+        }
+        lines += [
             "",
             "idle RSS (VmRSS after the replay drained and idled)",
         ]

@@ -57,7 +57,7 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 
 /// One aligned line of a figures table.
 func tableRow(_ label: String, _ value: Double, _ unit: String, format: String = "%12.0f") -> String {
-    label.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: format, value) + " " + unit
+    label.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: format, value) + " " + unit
 }
 
 extension Duration {

@@ -7,7 +7,7 @@ import LocalServers
 final class ServiceFleet {
     let binaries: URL
     let logDirectory: URL
-    private var running: [(name: String, process: ChildProcess)] = []
+    private var running: [(name: String, process: ChildProcess, port: Int)] = []
 
     init() throws {
         guard let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() else {
@@ -35,7 +35,7 @@ final class ServiceFleet {
         env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         let log = logDirectory.appendingPathComponent("\(name).log").path
         let process = try ChildProcess(path, [], outputPath: log, environment: env)
-        running.append((name, process))
+        running.append((name, process, port))
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let response = try? await HTTPClient().get("http://127.0.0.1:\(port)/health", timeout: .seconds(2)), response.status == 200 { return }
@@ -54,6 +54,27 @@ final class ServiceFleet {
                 .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
             return (service.name, kilobytes * 1024)
         }
+    }
+
+    /// The mean of every hop latency histogram, in ms, as each service's /metrics reports it ("cdb_risk ← signals").
+    func meanHopLatencies() async -> [(hop: String, milliseconds: Double, count: Int)] {
+        var hops: [(hop: String, milliseconds: Double, count: Int)] = []
+        for service in running {
+            guard let response = try? await HTTPClient().get("http://127.0.0.1:\(service.port)/metrics") else { continue }
+            var sums: [String: Double] = [:], counts: [String: Double] = [:]
+            for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n") {
+                for (prefix, isSum) in [("cdb_hop_latency_seconds_sum{from=\"", true), ("cdb_hop_latency_seconds_count{from=\"", false)]
+                where line.hasPrefix(prefix) {
+                    let rest = line.dropFirst(prefix.count)
+                    guard let quote = rest.firstIndex(of: "\""), let value = rest.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+                    if isSum { sums[String(rest[..<quote])] = value } else { counts[String(rest[..<quote])] = value }
+                }
+            }
+            for (hop, count) in counts.sorted(by: { $0.key < $1.key }) where count > 0 {
+                hops.append(("\(service.name) ← \(hop)", (sums[hop] ?? 0) / count * 1000, Int(count)))
+            }
+        }
+        return hops
     }
 
     /// SIGTERM to every service, then waits for each to exit.
