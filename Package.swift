@@ -107,7 +107,8 @@ let package = Package(
         .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "TradingServices", "TradeStore", "PostgresClient"], swiftSettings: strict),
         .executableTarget(
             name: "cdb-bench",
-            dependencies: ["LocalServers", "PostgresClient", "RedisClient",
+            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "TradingCore", "TradingServices",
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),

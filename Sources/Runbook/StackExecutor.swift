@@ -502,13 +502,23 @@ public struct StackExecutor: StepExecutor {
             let scratch = "cdb_restore_check_\(UUID().uuidString.prefix(8).lowercased())"
             let admin = try await PostgresConnection(postgres.with(database: postgres.database))
             try await admin.execute("CREATE DATABASE \(scratch)")
-            defer { Task { try? await admin.execute("DROP DATABASE IF EXISTS \(scratch)"); await admin.close() } }
-            let restore = try await runCommand("pg_restore", connection + ["-d", scratch, "--no-owner", file], environment: environment, timeout: timeout)
-            guard restore.status == 0 else { return .fail("\(file) does not restore: \(restore.output.prefix(300))") }
-            let check = try await PostgresConnection(postgres.with(database: scratch))
-            let restored = try await check.query("SELECT COUNT(*) AS n FROM signals").first?["n"] ?? "?"
-            await check.close()
-            detail += "; restores (\(restored) signals)"
+            let restored: Result<String, any Error>
+            do {
+                let restore = try await runCommand("pg_restore", connection + ["-d", scratch, "--no-owner", file], environment: environment, timeout: timeout)
+                if restore.status != 0 { throw ChildProcessError(message: "\(file) does not restore: \(restore.output.prefix(300))") }
+                let check = try await PostgresConnection(postgres.with(database: scratch))
+                restored = .success(try await check.query("SELECT COUNT(*) AS n FROM signals").first?["n"] ?? "?")
+                await check.close()
+            } catch {
+                restored = .failure(error)
+            }
+            // Dropped before returning, pass or fail: a check must not leave databases behind.
+            _ = try? await admin.execute("DROP DATABASE IF EXISTS \(scratch)")
+            await admin.close()
+            switch restored {
+            case .success(let count): detail += "; restores (\(count) signals)"
+            case .failure(let error): return .fail("\(error)")
+            }
         }
         return .pass(detail, figures: ["backup_bytes": Double(size)])
     }

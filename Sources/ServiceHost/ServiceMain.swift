@@ -28,12 +28,12 @@ public struct ServiceContext: Sendable {
     public let metrics: ServiceMetrics
     public let publisher: EventPublisher
 
-    /// A consumer of `stream` in this service's group (named after the service), at least once.
+    /// A consumer of `stream` in this service's group (named after the service), at least once, timing its hop.
     public func consumer(_ stream: BusStream, batchSize: Int = 256, handler: @escaping StreamConsumer.Handler) -> StreamConsumer {
         StreamConsumer(
             redis: settings.redis,
             settings: .init(stream: stream.rawValue, group: settings.service, consumer: settings.consumerName, batchSize: batchSize),
-            logger: logger, handler: handler)
+            logger: logger, hopLatency: metrics.hopLatency(from: stream.rawValue), handler: handler)
     }
 }
 

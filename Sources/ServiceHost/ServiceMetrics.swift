@@ -30,6 +30,14 @@ public struct ServiceMetrics: Sendable {
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10)])
     }
 
+    /// The latency histogram of one hop, `cdb_hop_latency_seconds{from=…}`: from the moment an event arrived
+    /// `from` a stream (its XADD) or, for cdb_ws, the exchange, until this service finished with it. One
+    /// name for every service, so one dashboard query shows the whole chain hop by hop.
+    public func hopLatency(from source: String) -> DurationHistogram {
+        latencyHistogram("hop_latency_seconds", help: "Time from an event's arrival (stream XADD, or the exchange's trade time for cdb_ws) until this service finished with it",
+                         labels: [("from", source)])
+    }
+
     /// The text exposition, with the process' resident memory refreshed first.
     public func exposition() -> [UInt8] {
         residentMemory.set(to: Double(Self.residentMemoryBytes()))

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Prometheus
 import RedisClient
 import ServiceLifecycle
 
@@ -37,12 +38,15 @@ public struct StreamConsumer: Service {
     private let settings: Settings
     private let handler: Handler
     private let logger: Logger
+    private let hopLatency: DurationHistogram?
 
-    public init(redis: RedisConfiguration, settings: Settings, logger: Logger, handler: @escaping Handler) {
+    /// `hopLatency` receives each entry's age (XADD → handled) once its batch was handled.
+    public init(redis: RedisConfiguration, settings: Settings, logger: Logger, hopLatency: DurationHistogram? = nil, handler: @escaping Handler) {
         self.redis = redis
         self.settings = settings
         self.handler = handler
         self.logger = logger
+        self.hopLatency = hopLatency
     }
 
     public func run() async throws {
@@ -96,7 +100,20 @@ public struct StreamConsumer: Service {
 
     private func deliver(_ entries: [StreamEntry], on connection: RedisConnection) async throws {
         try await handler(entries)
+        if let hopLatency {
+            let now = Date()
+            for entry in entries { if let age = entry.age(at: now) { hopLatency.record(age) } }
+        }
         try await connection.ack(settings.stream, group: settings.group, ids: entries.map(\.id))
+    }
+}
+
+extension StreamEntry {
+    /// How long before `now` Redis stored the entry (its id starts with the XADD time in ms).
+    public func age(at now: Date) -> Duration? {
+        guard let dash = id.firstIndex(of: "-"), let milliseconds = Int64(id[..<dash]) else { return nil }
+        let elapsed = now.timeIntervalSince1970 * 1000 - Double(milliseconds)
+        return .milliseconds(Int64(max(0, elapsed.rounded())))
     }
 }
 

@@ -25,12 +25,6 @@ public enum EventEnvelope {
         String(decoding: (try? EventCoding.encoder.encode(event)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    /// How long ago Redis stored the entry (its id starts with the XADD time in ms): one hop's latency.
-    public static func age(of entry: StreamEntry, now: Date = Date()) -> Duration? {
-        guard let dash = entry.id.firstIndex(of: "-"), let milliseconds = Int64(entry.id[..<dash]) else { return nil }
-        let elapsed = now.timeIntervalSince1970 * 1000 - Double(milliseconds)
-        return .milliseconds(Int64(max(0, elapsed.rounded())))
-    }
 }
 
 /// A stream entry that does not hold a readable event; it is counted, logged and acknowledged (never retried forever).

@@ -30,7 +30,7 @@ public actor ExecutionStage {
     /// Keeps the latest real price per symbol.
     public func handleMarketData(_ entries: [StreamEntry]) {
         for entry in entries {
-            guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry) else { continue }
+            guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry), tick.source != .probe else { continue }
             if let known = quotes[tick.symbol], known.time > tick.eventTime { continue }
             quotes[tick.symbol] = PriceQuote(price: tick.price, time: tick.eventTime, tickId: tick.id)
         }

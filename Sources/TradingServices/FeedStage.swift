@@ -20,13 +20,17 @@ public struct FeedStage: Service {
     private let publisher: EventPublisher
     private let logger: Logger
     private let published: Counter
+    private let hopLatency: DurationHistogram?
     private let queueLimit = 4_096
 
-    public init(feed: any TickFeed, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger) {
+    /// `liveEventTimes`: the ticks carry the time they happened (live exchange, synthetic, a replay
+    /// re-stamped at emission), so exchange → publish is a latency; a replay's recorded times are not.
+    public init(feed: any TickFeed, liveEventTimes: Bool, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger) {
         self.feed = feed
         self.publisher = publisher
         self.logger = logger
         published = metrics.counter("ticks_published_total", help: "Market ticks appended to market_data")
+        hopLatency = liveEventTimes ? metrics.hopLatency(from: "exchange") : nil
     }
 
     public func run() async throws {
@@ -50,6 +54,10 @@ public struct FeedStage: Service {
                         }
                     }
                     published.increment(by: Int64(batch.count))
+                    if let hopLatency {
+                        let now = Date()
+                        for tick in batch { hopLatency.record(.milliseconds(max(0, now.timeIntervalSince(tick.eventTime) * 1000))) }
+                    }
                 }
             }
             defer { queue.finish() }

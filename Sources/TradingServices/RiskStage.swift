@@ -67,7 +67,8 @@ public actor RiskStage {
     public func handleMarketData(_ entries: [StreamEntry]) async throws {
         var outgoing: [(stream: String, payload: String)] = []
         for entry in entries {
-            guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry) else { continue }
+            // A cdbctl probe only proves the flow; its price and time must not move marks or the market clock.
+            guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry), tick.source != .probe else { continue }
             if clock == .market { state.marketTime = max(state.marketTime ?? tick.eventTime, tick.eventTime) }
             let before = state.engine.tradingState
             state.engine.mark(tick)

@@ -15,7 +15,6 @@ public actor SignalStage {
     private let sells: Counter
     private let malformed: Counter
     private let probes: Counter
-    private let hop: DurationHistogram
     private var lastTickTime: Date?
     private var lastSignal: TradingSignal?
 
@@ -28,15 +27,12 @@ public actor SignalStage {
         sells = metrics.counter("signals_total", help: "Signals emitted", labels: [("side", "SELL")])
         malformed = metrics.counter("malformed_events_total", help: "Stream entries that held no readable event", labels: [("stream", "market_data")])
         probes = metrics.counter("probe_ticks_total", help: "cdbctl event-flow probes acknowledged without trading")
-        hop = metrics.latencyHistogram("hop_latency_seconds", help: "Time from XADD to processing", labels: [("stream", "market_data")])
     }
 
     /// Evaluates a batch of `market_data` entries and publishes the signals before returning (so the batch may be acked).
     public func handle(_ entries: [StreamEntry]) async throws {
         var signals: [(stream: String, payload: String)] = []
-        let now = Date()
         for entry in entries {
-            if let age = EventEnvelope.age(of: entry, now: now) { hop.record(age) }
             switch EventEnvelope.decode(MarketTick.self, from: entry) {
             case .failure(let problem):
                 malformed.increment()

@@ -5,6 +5,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cdb-bench",
-        abstract: "Measure the adapters (and later the pipeline) against raw tools on the same servers.",
-        subcommands: [AdapterBenchmark.self])
+        abstract: "Measure the adapters and the five-service pipeline against raw tools on the same servers.",
+        subcommands: [AdapterBenchmark.self, PipelineBenchmark.self])
 }

@@ -58,7 +58,7 @@ await ServiceMain.run(service: "cdb_ws", defaultPort: 8000) { env in
         feed = try SyntheticFeed(.init(symbols: config.symbols, seed: config.seed, interval: config.syntheticInterval), monitor: monitor)
     }
     return ServiceParts(
-        workers: [FeedStage(feed: feed, publisher: context.publisher, metrics: context.metrics, logger: context.logger)],
+        workers: [FeedStage(feed: feed, liveEventTimes: config.kind != "replay" || config.replayWallTimes, publisher: context.publisher, metrics: context.metrics, logger: context.logger)],
         checks: [.redis(context.settings.redis), FeedStage.staleness(monitor, timeout: config.staleTimeout)],
         status: { monitor.snapshot() })
 }

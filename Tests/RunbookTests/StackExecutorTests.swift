@@ -34,6 +34,9 @@ struct StackExecutorTests {
         #expect(result.detail.contains("restores (0 signals)"))
         let files = try FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("backups").path)
         #expect(files.count == 1 && files[0].hasSuffix(".dump"))
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        let leftovers = try await db.query("SELECT datname FROM pg_database WHERE datname LIKE 'cdb_restore_check_%'")
+        #expect(leftovers.count == 0)
     }
 
     @Test("a backup of a database that cannot be reached fails with pg_dump's reason and leaves no file")

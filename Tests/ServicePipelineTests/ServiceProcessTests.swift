@@ -1,7 +1,9 @@
 import Foundation
 import HTTPClient
 import LocalServers
+import PostgresClient
 import RedisClient
+import ServiceHost
 import Testing
 import TradingCore
 import TradingServices
@@ -53,6 +55,44 @@ struct ServiceProcessTests {
         #expect(status == 0, "log:\n\(output)")
         #expect(ContinuousClock.now - start < .seconds(10))
         #expect(output.contains("INFO cdb_core: stopped"))
+    }
+
+    @Test("every service's /metrics has a latency histogram per hop, and the live hops record")
+    func hopLatencyHistograms() async throws {
+        let redis = try await LocalRedisServer()
+        let postgres = try await SharedServers.postgres()
+        let database = try await postgres.createDatabase()
+        let common = ["REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": postgres.password,
+                      "POSTGRES_DB": database.database, "FEED": "synthetic", "SYNTHETIC_INTERVAL_MS": "10"]
+        // Each service with the hops it must expose and those that must have recorded by now (ticks flow; orders may not).
+        let services: [(name: String, hops: [String], recorded: [String])] = [
+            ("cdb_ws", ["exchange"], ["exchange"]),
+            ("cdb_core", ["market_data"], ["market_data"]),
+            ("cdb_risk", ["market_data", "signals", "order_results"], ["market_data"]),
+            ("cdb_execution", ["market_data", "orders"], ["market_data"]),
+            ("cdb_db_writer", PersistenceStage.streams.map(\.rawValue), []),
+        ]
+        var running: [(process: ChildProcess, log: URL, port: Int)] = []
+        defer {
+            for service in running { service.process.send(SIGTERM); service.process.waitForExit(); try? FileManager.default.removeItem(at: service.log) }
+        }
+        for service in services {
+            let port = try freeLoopbackPort()
+            let (process, log) = try ServiceBinaries.start(service.name, environment: common.merging(["HTTP_PORT": "\(port)"]) { $1 })
+            running.append((process, log, port))
+            try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        }
+        try await Task.sleep(for: .seconds(1))
+        for (service, process) in zip(services, running) {
+            let text = String(decoding: try await HTTPClient().get("http://127.0.0.1:\(process.port)/metrics").body, as: UTF8.self)
+            for hop in service.hops {
+                let count = text.split(separator: "\n").first { $0.hasPrefix("cdb_hop_latency_seconds_count{from=\"\(hop)\"}") }
+                    .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+                #expect(count != nil, "\(service.name) /metrics lacks the \(hop) hop:\n\(text)")
+                #expect(text.contains("cdb_hop_latency_seconds_bucket{from=\"\(hop)\",le=\"0.01\"}"), "\(service.name): no 10 ms bucket for \(hop)")
+                if service.recorded.contains(hop) { #expect((count ?? 0) > 0, "\(service.name) recorded nothing on the \(hop) hop") }
+            }
+        }
     }
 
     @Test("invalid configuration: exit 2 with every problem on its own line, nothing started")
