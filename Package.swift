@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         // Runtime only: the MEXC protobuf code is generated once and committed (scripts/generate-mexc-proto.sh).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // Report templates in templates/ (Markdown, logic-less).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C system libraries: one shim each, wrapped by exactly one Swift adapter module.
@@ -93,7 +95,8 @@ let package = Package(
         .target(name: "LocalServers", dependencies: ["ChildProcesses", "PostgresClient", "RedisClient"], swiftSettings: strict),
 
         /// The executable runbook: settings, checks, decisions, reports. `cdbctl` is a thin front over it.
-        .target(name: "Runbook", dependencies: ["ServiceHost", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser", "ChildProcesses", "TradingCore"], swiftSettings: strict),
+        .target(name: "Runbook", dependencies: ["ServiceHost", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser", "ChildProcesses", "TradingCore", "TradeStore",
+                                                .product(name: "Mustache", package: "swift-mustache")], swiftSettings: strict),
 
         .executableTarget(
             name: "cdbctl",

@@ -1,0 +1,265 @@
+import Foundation
+import Mustache
+import PostgresClient
+import TradeStore
+
+/// Which review of seed §6 a report is: the 09:00 morning check (§6.1), the 21:00 evening review (§6.2),
+/// or the daily report with both and the charts.
+public enum ReportKind: String, Sendable, Codable, CaseIterable {
+    case daily, morning, evening
+
+    /// The seed's statements this report runs, verbatim, in the seed's order.
+    var queries: [RunbookQuery] {
+        switch self {
+        case .morning: return [RunbookQueries.morningSignalsPerDay, RunbookQueries.morningTradingStatistics]
+        case .evening: return [RunbookQueries.eveningDailyPnl, RunbookQueries.eveningPositionAnalysis, RunbookQueries.eveningRiskMetrics,
+                               RunbookQueries.dailyReportTradingStats]
+        case .daily: return ReportKind.morning.queries + ReportKind.evening.queries
+        }
+    }
+
+    var includesCharts: Bool { self != .morning }
+    var includesOvernightLogs: Bool { self != .evening }
+}
+
+/// One of the seed's SQL statements with what it returned.
+public struct QueryResult: Sendable, Codable {
+    public var id: String
+    public var section: String
+    public var title: String
+    public var sql: String
+    public var columns: [String]
+    public var rows: [[String?]]
+    public var error: String?
+}
+
+public struct ContainerLine: Sendable, Codable {
+    public var service: String
+    public var state: String
+    public var health: String
+    public var restarts: Int
+}
+
+public struct LogFinding: Sendable, Codable {
+    public var service: String
+    public var matches: Int
+    public var examples: [String]
+}
+
+public struct SeriesPoint: Sendable, Codable, Equatable {
+    public var time: Date
+    public var value: Double
+}
+
+/// Everything a report shows; the Markdown is rendered from it and it is written as the JSON twin.
+public struct ReportData: Sendable, Codable {
+    public var kind: ReportKind
+    public var generatedAt: Date
+    public var containers: [ContainerLine]
+    /// Why the container table is empty, when it is.
+    public var containersProblem: String?
+    public var overnightLogs: [LogFinding]
+    public var logsProblem: String?
+    public var queries: [QueryResult]
+    public var equity: [SeriesPoint]
+    /// Percent of day-start equity, as the snapshots store it.
+    public var dailyDrawdownPercent: [SeriesPoint]
+
+    enum CodingKeys: String, CodingKey {
+        case kind, containers, queries, equity
+        case generatedAt = "generated_at"
+        case containersProblem = "containers_problem"
+        case overnightLogs = "overnight_logs"
+        case logsProblem = "logs_problem"
+        case dailyDrawdownPercent = "daily_drawdown_pct"
+    }
+}
+
+/// Gathers a §6 report from the stack: the Engine API for containers and logs, PostgreSQL for the seed's SQL.
+public struct ReportBuilder: Sendable {
+    public var environment: [String: String]
+    public var stack: StackSettings
+    public var project: String
+
+    public init(environment: [String: String], stack: StackSettings, project: String) {
+        self.environment = environment
+        self.stack = stack
+        self.project = project
+    }
+
+    public func build(_ kind: ReportKind, now: Date = Date()) async throws -> ReportData {
+        var data = ReportData(kind: kind, generatedAt: now, containers: [], containersProblem: nil, overnightLogs: [], logsProblem: nil,
+                              queries: [], equity: [], dailyDrawdownPercent: [])
+        do {
+            let engine = try DockerEngine(environment: environment, project: project)
+            let containers = try await engine.containers()
+            data.containers = containers.map {
+                ContainerLine(service: $0.service, state: $0.state, health: $0.health ?? "no healthcheck", restarts: $0.restartCount)
+            }
+            if containers.isEmpty { data.containersProblem = "no containers in compose project '\(project)'" }
+            if kind.includesOvernightLogs {
+                // Seed §6.1 step 2: the last 8 hours of the trading services, ERROR or CRITICAL.
+                for container in containers where ["cdb_core", "cdb_risk", "cdb_execution"].contains(container.service) {
+                    let lines = try await engine.logs(of: container, since: now.addingTimeInterval(-8 * 3600))
+                    let matching = lines.filter { $0.contains("ERROR") || $0.contains("CRITICAL") }
+                    data.overnightLogs.append(LogFinding(service: container.service, matches: matching.count, examples: Array(matching.prefix(3))))
+                }
+            }
+        } catch {
+            data.containersProblem = "\(error)"
+            if kind.includesOvernightLogs { data.logsProblem = "\(error)" }
+        }
+        let db = try await PostgresConnection(stack.postgres)
+        for query in kind.queries {
+            do {
+                let rows = try await db.query(query.sql)
+                data.queries.append(QueryResult(id: query.id, section: query.section, title: query.title, sql: query.sql, columns: rows.columns,
+                                                rows: rows.map { row in rows.columns.map { row[$0] } }, error: nil))
+            } catch {
+                data.queries.append(QueryResult(id: query.id, section: query.section, title: query.title, sql: query.sql, columns: [], rows: [],
+                                                error: "\(error)"))
+            }
+        }
+        if kind.includesCharts {
+            let series = try await db.query("""
+                SELECT extract(epoch FROM timestamp) AS t, equity_usd, daily_drawdown_pct
+                FROM portfolio_snapshots WHERE timestamp > $1 ORDER BY timestamp, id
+                """, [now.addingTimeInterval(-24 * 3600)])
+            for row in series {
+                guard let seconds = row["t"].flatMap(Double.init) else { continue }
+                let time = Date(timeIntervalSince1970: seconds)
+                if let equity = row["equity_usd"].flatMap(Double.init) { data.equity.append(SeriesPoint(time: time, value: equity)) }
+                if let drawdown = row["daily_drawdown_pct"].flatMap(Double.init) { data.dailyDrawdownPercent.append(SeriesPoint(time: time, value: drawdown)) }
+            }
+        }
+        await db.close()
+        return data
+    }
+}
+
+/// Writes a report: Markdown from `templates/report.md.mustache`, the JSON twin, and the SVG charts.
+public struct ReportWriter: Sendable {
+    public var templatesDirectory: String
+    public var outputDirectory: String
+
+    public init(templatesDirectory: String, outputDirectory: String) {
+        self.templatesDirectory = templatesDirectory
+        self.outputDirectory = outputDirectory
+    }
+
+    /// Returns the Markdown path.
+    public func write(_ data: ReportData) throws -> String {
+        let templatePath = templatesDirectory + "/report.md.mustache"
+        guard let text = try? String(contentsOfFile: templatePath, encoding: .utf8) else {
+            throw ReportError(message: "cannot read the report template \(templatePath)")
+        }
+        let template: MustacheTemplate
+        do {
+            template = try MustacheTemplate(string: text)
+        } catch {
+            throw ReportError(message: "\(templatePath): not a valid Mustache template (\(error))")
+        }
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let stamp = ReportsDirectory.stampFormatter.string(from: data.generatedAt)
+        let base = "\(data.kind.rawValue)-\(stamp)"
+        var charts: [String: String] = [:]
+        if data.kind.includesCharts {
+            let equity = SVGLineChart(title: "Equity (USD), last 24 h", points: data.equity, format: "%.2f").render()
+            let drawdown = SVGLineChart(title: "Daily drawdown (% of day-start equity), last 24 h", points: data.dailyDrawdownPercent, format: "%.2f %%").render()
+            try Data(equity.utf8).write(to: URL(fileURLWithPath: "\(outputDirectory)/\(base)-equity.svg"), options: .atomic)
+            try Data(drawdown.utf8).write(to: URL(fileURLWithPath: "\(outputDirectory)/\(base)-drawdown.svg"), options: .atomic)
+            charts = ["equity": "\(base)-equity.svg", "drawdown": "\(base)-drawdown.svg"]
+        }
+        let markdown = template.render(Self.context(data, charts: charts))
+        let markdownPath = "\(outputDirectory)/\(base).md"
+        try Data(markdown.utf8).write(to: URL(fileURLWithPath: markdownPath), options: .atomic)
+        try ReportsDirectory.encoder.encode(data).write(to: URL(fileURLWithPath: "\(outputDirectory)/\(base).json"), options: .atomic)
+        return markdownPath
+    }
+
+    /// The template's view of the data: plain dictionaries and strings, Markdown tables pre-cut.
+    static func context(_ data: ReportData, charts: [String: String]) -> [String: Any] {
+        let formatter = ISO8601DateFormatter()
+        let tables: [[String: Any]] = data.queries.map { query in
+            let header = "| " + query.columns.joined(separator: " | ") + " |"
+            let rule = "|" + String(repeating: "---|", count: max(query.columns.count, 1))
+            let rows = query.rows.map { "| " + $0.map { $0 ?? "NULL" }.joined(separator: " | ") + " |" }
+            return [
+                "title": query.title, "section": query.section, "sql": query.sql.trimmingCharacters(in: .whitespacesAndNewlines),
+                "table": ([header, rule] + (rows.isEmpty ? ["| " + Array(repeating: "(no rows)", count: max(query.columns.count, 1)).joined(separator: " | ") + " |"] : rows)).joined(separator: "\n"),
+                "error": query.error as Any, "failed": query.error != nil,
+            ]
+        }
+        var context: [String: Any] = [
+            "kind": data.kind.rawValue,
+            "title": ["daily": "Daily report", "morning": "Morning check (seed §6.1)", "evening": "Evening review (seed §6.2)"][data.kind.rawValue]!,
+            "generated_at": formatter.string(from: data.generatedAt),
+            "containers": data.containers.map { ["service": $0.service, "state": $0.state, "health": $0.health, "restarts": "\($0.restarts)"] },
+            "has_containers": !data.containers.isEmpty,
+            "containers_problem": data.containersProblem as Any,
+            "queries": tables,
+            "show_logs": data.kind.includesOvernightLogs,
+            "overnight_logs": data.overnightLogs.map { ["service": $0.service, "matches": "\($0.matches)", "examples": $0.examples.joined(separator: " / ")] },
+            "logs_problem": data.logsProblem as Any,
+            "show_charts": data.kind.includesCharts,
+            "snapshot_count": "\(data.equity.count)",
+        ]
+        if let equity = charts["equity"], let drawdown = charts["drawdown"] {
+            context["equity_chart"] = equity
+            context["drawdown_chart"] = drawdown
+        }
+        return context
+    }
+}
+
+public struct ReportError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// A small self-contained SVG line chart (no scripts, no external fonts), readable in any browser or Markdown viewer.
+public struct SVGLineChart: Sendable {
+    public var title: String
+    public var points: [SeriesPoint]
+    public var format: String
+    public var width = 720.0
+    public var height = 260.0
+
+    public init(title: String, points: [SeriesPoint], format: String) {
+        self.title = title
+        self.points = points
+        self.format = format
+    }
+
+    public func render() -> String {
+        let left = 80.0, right = 16.0, top = 32.0, bottom = 36.0
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        var svg = [#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(width))" height="\#(Int(height))" viewBox="0 0 \#(Int(width)) \#(Int(height))" font-family="sans-serif" font-size="12">"#,
+                   #"<rect width="100%" height="100%" fill="white"/>"#,
+                   #"<text x="\#(left)" y="20" font-weight="bold">\#(Self.escape(title))</text>"#]
+        guard let first = points.first, let last = points.last else {
+            svg.append(#"<text x="\#(left)" y="\#(top + plotHeight / 2)">no portfolio snapshots in this window</text>"#)
+            return (svg + ["</svg>"]).joined(separator: "\n") + "\n"
+        }
+        var low = points.map(\.value).min()!, high = points.map(\.value).max()!
+        if high - low < 1e-9 { low -= 1; high += 1 }
+        let start = first.time.timeIntervalSince1970, span = max(last.time.timeIntervalSince1970 - start, 1)
+        func x(_ point: SeriesPoint) -> Double { left + (point.time.timeIntervalSince1970 - start) / span * plotWidth }
+        func y(_ value: Double) -> Double { top + (high - value) / (high - low) * plotHeight }
+        svg.append(##"<rect x="\##(left)" y="\##(top)" width="\##(plotWidth)" height="\##(plotHeight)" fill="none" stroke="#ccc"/>"##)
+        for value in [high, (high + low) / 2, low] {
+            svg.append(#"<text x="\#(left - 6)" y="\#(y(value) + 4)" text-anchor="end">\#(String(format: format, value))</text>"#)
+        }
+        let times = ISO8601DateFormatter()
+        times.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime]
+        svg.append(#"<text x="\#(left)" y="\#(height - 12)">\#(times.string(from: first.time)) UTC</text>"#)
+        svg.append(#"<text x="\#(width - right)" y="\#(height - 12)" text-anchor="end">\#(times.string(from: last.time)) UTC</text>"#)
+        let path = points.map { String(format: "%.1f,%.1f", x($0), y($0.value)) }.joined(separator: " ")
+        svg.append(##"<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="\##(path)"/>"##)
+        return (svg + ["</svg>"]).joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Runbook
+
+/// `cdbctl report daily|morning|evening`: seed §6, rendered from templates/ with charts and a JSON twin.
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the §6 review: morning check (§6.1), evening review (§6.2), or the daily report with both and charts.",
+        discussion: "Markdown from templates/report.md.mustache, a JSON twin and SVG charts under <reports-dir>/<kind>/. Exit 0 when written, 1 when the database could not be read, 2 on a usage error.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "daily, morning or evening.")
+    var kind: String
+
+    func run() async throws {
+        guard let reportKind = ReportKind(rawValue: kind) else {
+            UsageFailure("unknown report '\(kind)'; one of: \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))").exit()
+        }
+        let definition = options.loadRunbook()
+        let environment: [String: String]
+        let stack: StackSettings
+        do {
+            environment = try options.environment()
+            stack = try options.settings()
+        } catch let failure as UsageFailure {
+            failure.exit()
+        }
+        let reports = ReportsDirectory(path: options.reportsDir)
+        let projectDirectory = URL(fileURLWithPath: options.runbook).deletingLastPathComponent().path
+        do {
+            let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
+            let writer = ReportWriter(templatesDirectory: (projectDirectory.isEmpty ? "." : projectDirectory) + "/templates",
+                                      outputDirectory: reports.root.appendingPathComponent(reportKind.rawValue).path)
+            let path = try writer.write(data)
+            reports.audit(command: "report \(kind)", action: "write", outcome: "ok", detail: path)
+            if options.json { print(TableOutput.json(data)) } else { print("report: \(path)") }
+        } catch {
+            reports.audit(command: "report \(kind)", action: "write", outcome: "failed", detail: "\(error)")
+            FileHandle.standardError.write(Data("cdbctl: report \(kind) failed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import LocalServers
+import PostgresClient
+import Runbook
+import Testing
+import TradeStore
+
+@Suite("Reports (seed §6) from a fixed data set")
+struct ReportTests {
+    /// Three trades in the last 24 hours (+120.50, -40.25, +10.00), one older (+999, outside the window),
+    /// two signals today, one open position, and four hourly snapshots.
+    func fixture() async throws -> (EngineFixture, PostgresConnection) {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        for (index, pnl, hoursAgo) in [(1, 120.50, 1.0), (2, -40.25, 2.0), (3, 10.00, 3.0), (4, 999.0, 30.0)] {
+            try await db.execute("""
+                INSERT INTO trades (id, symbol, side, size, entry_price, exit_price, pnl, fees, opened_at, timestamp, order_id, origin_tick_id, schema_version)
+                VALUES ($1, 'BTCUSDT', 'SELL', 0.01, 40000, 41000, $2, 0.4, now() - interval '1 day', now() - $3 * interval '1 hour', $1, $1, 1)
+                """, ["t\(index)", pnl, hoursAgo])
+        }
+        for index in 1...2 {
+            try await db.execute("""
+                INSERT INTO signals (id, symbol, side, confidence, price, strategy, reason, price_time, timestamp, origin_tick_id, schema_version)
+                VALUES ($1, 'BTCUSDT', 'BUY', 0.5, 40000, 'momentum', 'test', now(), now() - interval '10 minutes', $1, 1)
+                """, ["s\(index)"])
+        }
+        try await db.execute("""
+            INSERT INTO positions (symbol, side, size, entry_price, current_price, unrealized_pnl, status, last_seen_at, snapshot_id)
+            VALUES ('ETHUSDT', 'BUY', 1.5, 3000, 3100, 150, 'open', now(), 'p1')
+            """)
+        for (hour, equity, exposure, drawdown) in [(4, 100_000.0, 10.0, 0.0), (3, 99_500.0, 12.5, 0.5), (2, 100_200.0, 8.0, 0.0), (1, 100_090.25, 9.0, 0.11)] {
+            try await db.execute("""
+                INSERT INTO portfolio_snapshots (id, timestamp, equity_usd, cash_usd, total_exposure_usd, total_exposure_pct, daily_drawdown_pct,
+                    drawdown_from_peak_pct, realized_pnl, unrealized_pnl, open_positions, trading_state, positions, origin_tick_id, schema_version)
+                VALUES ($1, now() - $2 * interval '1 hour', $3, 0, 0, $4, $5, 0, 0, 0, 1, 'ACTIVE', '[]', $1, 1)
+                """, ["snap\(hour)", Double(hour), equity, exposure, drawdown])
+        }
+        return (fixture, db)
+    }
+
+    @Test("the daily report's figures are the hand-computed ones, and the Markdown, JSON and charts are written")
+    func daily() async throws {
+        let (fixture, _) = try await fixture()
+        let builder = ReportBuilder(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "cdb-report-test")
+        let data = try await builder.build(.daily)
+        func rows(_ id: String) -> [[String?]] { data.queries.first { $0.id == id }?.rows ?? [] }
+        // 6.1 trading statistics: 3 trades, 2 winning, 1 losing, total 90.25, average 30.083…
+        let statistics = try #require(rows("6.1-trading-statistics").first)
+        #expect(statistics[0] == "3" && statistics[1] == "2" && statistics[2] == "1")
+        #expect(Double(statistics[3] ?? "") == 90.25)
+        #expect(abs((Double(statistics[4] ?? "") ?? 0) - 30.083333) < 1e-5)
+        let signalCounts: [Int] = rows("6.1-signals-per-day").compactMap { $0[1].flatMap { Int($0) } }
+        #expect(signalCounts.reduce(0, +) == 2)
+        // 6.2 risk metrics: max exposure 12.5 %, equity between 99,500 and 100,200 over the last 24 hours.
+        #expect(rows("6.2-risk-metrics").first?.map { $0.flatMap(Double.init) } == [12.5, 99_500, 100_200])
+        #expect(rows("6.2-position-analysis").first?.first == "ETHUSDT")
+        #expect(rows("6.2-daily-report-trading-stats").first?.map { $0.flatMap(Double.init) } == [3, 90.25])
+        #expect(data.equity.map(\.value) == [100_000, 99_500, 100_200, 100_090.25])
+        #expect(data.containersProblem?.contains("Docker engine not reachable") == true)
+
+        let output = fixture.directory.appendingPathComponent("reports/daily")
+        let path = try ReportWriter(templatesDirectory: repositoryTemplates, outputDirectory: output.path).write(data)
+        let markdown = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(markdown.contains("| 3 | 2 | 1 | 90.25 |"))
+        #expect(markdown.contains("| ETHUSDT | BUY | 1.5 | 3000 | 3100 | 150 |"))
+        #expect(markdown.contains("**Container status unavailable:** Docker engine not reachable"))
+        #expect(!markdown.contains("&lt;") && !markdown.contains("&#"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: output.path)
+        #expect(files.filter { $0.hasSuffix("-equity.svg") || $0.hasSuffix("-drawdown.svg") || $0.hasSuffix(".json") }.count == 3)
+        let svg = try String(contentsOf: output.appendingPathComponent(files.first { $0.hasSuffix("-equity.svg") }!), encoding: .utf8)
+        #expect(svg.contains("<polyline") && svg.contains("100200.00") && svg.contains("99500.00"))
+    }
+
+    @Test("the morning check runs §6.1 only and has no charts; an empty database reports empty windows, not errors")
+    func morningOnEmptyDatabase() async throws {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let data = try await ReportBuilder(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "x").build(.morning)
+        #expect(data.queries.map(\.section) == ["6.1", "6.1"])
+        #expect(data.queries.allSatisfy { $0.error == nil })
+        #expect(data.queries[1].rows.first?[0] == "0")
+        #expect(data.equity.isEmpty)
+    }
+}
+
+let repositoryTemplates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("templates").path
