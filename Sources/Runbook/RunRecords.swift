@@ -104,7 +104,7 @@ public struct ReportsDirectory: Sendable {
         return decoder
     }()
 
-    static let stampFormatter: DateFormatter = {
+    public static let stampFormatter: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

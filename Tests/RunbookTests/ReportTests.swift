@@ -5,11 +5,9 @@ import Runbook
 import Testing
 import TradeStore
 
-@Suite("Reports (seed §6) from a fixed data set")
-struct ReportTests {
-    /// Three trades in the last 24 hours (+120.50, -40.25, +10.00), one older (+999, outside the window),
+/// Three trades in the last 24 hours (+120.50, -40.25, +10.00), one older (+999, outside the window),
     /// two signals today, one open position, and four hourly snapshots.
-    func fixture() async throws -> (EngineFixture, PostgresConnection) {
+func reportFixture() async throws -> (EngineFixture, PostgresConnection) {
         let fixture = try await EngineFixture()
         _ = try await TradeStore.open(fixture.executor.stack.postgres)
         let db = try await PostgresConnection(fixture.executor.stack.postgres)
@@ -37,11 +35,14 @@ struct ReportTests {
                 """, ["snap\(hour)", Double(hour), equity, exposure, drawdown])
         }
         return (fixture, db)
-    }
+}
+
+@Suite("Reports (seed §6) and the post-run analysis (§8) from a fixed data set")
+struct ReportTests {
 
     @Test("the daily report's figures are the hand-computed ones, and the Markdown, JSON and charts are written")
     func daily() async throws {
-        let (fixture, _) = try await fixture()
+        let (fixture, _) = try await reportFixture()
         let builder = ReportBuilder(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "cdb-report-test")
         let data = try await builder.build(.daily)
         func rows(_ id: String) -> [[String?]] { data.queries.first { $0.id == id }?.rows ?? [] }
@@ -81,6 +82,55 @@ struct ReportTests {
         #expect(data.queries.allSatisfy { $0.error == nil })
         #expect(data.queries[1].rows.first?[0] == "0")
         #expect(data.equity.isEmpty)
+    }
+}
+
+extension ReportTests {
+    @Test("post-run: the §8.2 figures are the hand-computed ones, the exports hold every row, compliance is judged against the limits")
+    func postRun() async throws {
+        let (fixture, db) = try await reportFixture()
+        let runner = PostRunner(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "cdb-postrun-test", runStartedAt: nil)
+        let directory = fixture.directory.appendingPathComponent("postrun").path
+        let analysis = try await runner.analyse(exportingTo: directory)
+        // Trades +120.50, -40.25, +10.00, +999.00.
+        #expect(analysis.totalPnl == 1089.25)
+        #expect(analysis.winRatePercent == 75)
+        #expect(analysis.averageWin == 376.5)
+        #expect(analysis.averageLoss == -40.25)
+        #expect(abs((analysis.profitFactor ?? 0) - 376.5 / 40.25) < 1e-9)
+        // Equity 100,000 → 99,500 → 100,200 → 100,090.25: the deepest fall from a peak is 0.5 %.
+        #expect(abs((analysis.maxDrawdownPercent ?? 0) + 0.5) < 1e-9)
+        #expect(analysis.maxExposurePercent == 12.5)
+        #expect(analysis.totalTrades == 4)
+        #expect(!analysis.dailyDrawdownLimitExceeded && !analysis.exposureLimitExceeded && !analysis.circuitBreakerTripped)
+        #expect(analysis.exports.map(\.rows) == [2, 4, 4])
+        let trades = try String(contentsOfFile: directory + "/trades_export.csv", encoding: .utf8)
+        #expect(trades.split(separator: "\n").count == 5)
+        #expect(trades.hasPrefix("id,symbol,side,size,entry_price,exit_price,pnl"))
+
+        // A halted snapshot and an exposure beyond 30 % are reported as such.
+        try await db.execute("UPDATE portfolio_snapshots SET trading_state = 'HALTED', total_exposure_pct = 31 WHERE id = 'snap1'")
+        let breached = try await runner.analyse(exportingTo: directory)
+        #expect(breached.circuitBreakerTripped && breached.exposureLimitExceeded && !breached.dailyDrawdownLimitExceeded)
+
+        let report = try runner.write(breached, templatesDirectory: repositoryTemplates, directory: directory)
+        let text = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(text.contains("- Total PnL: 1089.25 USD"))
+        #expect(text.contains("- Win-Rate: 75.0 %"))
+        #expect(text.contains("- Circuit-Breaker getriggert: YES"))
+        #expect(text.contains("Total Exposure Limit (30.0%) überschritten: YES (max exposure 31.00 %)"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/final-report.json"))
+    }
+
+    @Test("post-run on a run without trades reports the missing win rate instead of failing")
+    func postRunWithoutTrades() async throws {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let analysis = try await PostRunner(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "x", runStartedAt: nil)
+            .analyse(exportingTo: fixture.directory.appendingPathComponent("postrun").path)
+        #expect(analysis.winRatePercent == nil)
+        #expect(analysis.queries.first { $0.id == "8.2-win-rate" }?.error == "no trades, so no win rate (the statement divides by zero)")
+        #expect(analysis.totalTrades == 0)
     }
 }
 

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Runbook
+
+/// `cdbctl postrun`: seed §8.
+struct PostRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postrun",
+        abstract: "Post-run analysis (seed §8): CSV exports via COPY, trading and system metrics, risk compliance, the final report.",
+        discussion: "Writes <reports-dir>/postrun/<UTC stamp>/ (CSV files, final-report.md from templates/final-report.md.mustache, its JSON twin, charts). Exit 0 when written, 1 when the database could not be read.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let definition = options.loadRunbook()
+        let environment: [String: String]
+        let stack: StackSettings
+        do {
+            environment = try options.environment()
+            stack = try options.settings()
+        } catch let failure as UsageFailure {
+            failure.exit()
+        }
+        let reports = ReportsDirectory(path: options.reportsDir)
+        let started = reports.lastRecord(of: .start).flatMap { $0.verdict == "OPERATIONAL" ? $0.startedAt : nil }
+        let directory = reports.root.appendingPathComponent("postrun/\(ReportsDirectory.stampFormatter.string(from: Date()))").path
+        let projectDirectory = URL(fileURLWithPath: options.runbook).deletingLastPathComponent().path
+        do {
+            let runner = PostRunner(environment: environment, stack: stack, project: definition.settings.project, runStartedAt: started)
+            let analysis = try await runner.analyse(exportingTo: directory)
+            let path = try runner.write(analysis, templatesDirectory: (projectDirectory.isEmpty ? "." : projectDirectory) + "/templates", directory: directory)
+            reports.audit(command: "postrun", action: "write", outcome: "ok", detail: path)
+            if options.json { print(TableOutput.json(analysis)) } else { print("final report: \(path)") }
+        } catch {
+            reports.audit(command: "postrun", action: "write", outcome: "failed", detail: "\(error)")
+            FileHandle.standardError.write(Data("cdbctl: postrun failed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
