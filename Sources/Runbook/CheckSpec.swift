@@ -40,6 +40,14 @@ public enum CheckSpec: Sendable {
     case backup(directory: String, restoreCheck: Bool)
     case logs(services: [String], window: Duration, patterns: [String])
     case dataGrowth(mustGrow: [String], window: Duration)
+    /// Stop, start, restart, pause or unpause containers through the Engine API (idempotent).
+    case containerAction(action: DockerEngine.Action, services: [String])
+    /// Waits until no position is open; past `wait`, closes the rest in paper mode when `close` is set.
+    case openPositions(wait: Duration, poll: Duration, close: Bool)
+    /// Every container's log (or its last `tail` lines) into `directory`.
+    case archiveLogs(directory: String, tail: Int?)
+    /// The emergency-stop incident report of seed §7.2.
+    case incidentReport(directory: String)
     /// Steps of an earlier phase's last record that must have passed, no longer ago than `maxAge`.
     case record(phase: PhaseName, steps: [String], maxAge: Duration)
     case wait(Duration)
@@ -60,12 +68,17 @@ public enum CheckSpec: Sendable {
         case .logs: return "logs"
         case .dataGrowth: return "data_growth"
         case .record: return "record"
+        case .containerAction: return "container_action"
+        case .openPositions: return "open_positions"
+        case .archiveLogs: return "archive_logs"
+        case .incidentReport: return "incident_report"
         case .wait: return "wait"
         }
     }
 
     public static let typeNames = ["env", "host", "containers", "http", "redis", "sql", "prometheus", "grafana",
-                                   "command", "backup", "logs", "data_growth", "record", "wait"]
+                                   "command", "backup", "logs", "data_growth", "record", "container_action", "open_positions",
+                                   "archive_logs", "incident_report", "wait"]
 }
 
 public struct ContainerCheck: Sendable {
@@ -185,6 +198,24 @@ struct CheckSpecDecoder {
             }
             return .record(phase: phase, steps: strings(reader, "steps", what: what, required: true) ?? [],
                            maxAge: reader.optional("max_age", as: Duration.self) ?? .seconds(24 * 3600))
+        case "container_action":
+            guard let text = reader.required("action", as: String.self) else { return nil }
+            guard let action = DockerEngine.Action(rawValue: text) else {
+                var message = "\(what).action: unknown action '\(text)'"
+                if let suggestion = closestMatch(to: text, among: DockerEngine.Action.allCases.map(\.rawValue)) { message += " (did you mean '\(suggestion)'?)" }
+                context.error(message, at: reader["action"]!.mark)
+                return nil
+            }
+            guard let services = strings(reader, "services", what: what, required: true) else { return nil }
+            return .containerAction(action: action, services: services)
+        case "open_positions":
+            return .openPositions(wait: reader.optional("wait", as: Duration.self) ?? .seconds(3600),
+                                  poll: reader.optional("poll", as: Duration.self) ?? .seconds(60),
+                                  close: reader.optional("close", as: Bool.self) ?? true)
+        case "archive_logs":
+            return .archiveLogs(directory: reader.optional("directory", as: String.self) ?? "reports/logs", tail: reader.optional("tail", as: Int.self))
+        case "incident_report":
+            return .incidentReport(directory: reader.optional("directory", as: String.self) ?? "reports/incidents")
         case "wait":
             return reader.required("duration", as: Duration.self).map { .wait($0) }
         default:
@@ -207,6 +238,10 @@ struct CheckSpecDecoder {
         "logs": ["services", "since", "patterns"],
         "data_growth": ["must_grow", "window"],
         "record": ["phase", "steps", "max_age"],
+        "container_action": ["action", "services"],
+        "open_positions": ["wait", "poll", "close"],
+        "archive_logs": ["directory", "tail"],
+        "incident_report": ["directory"],
         "wait": ["duration"],
     ]
 

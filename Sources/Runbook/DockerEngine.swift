@@ -63,9 +63,12 @@ public struct DockerEngine: Sendable {
         return (usage - cache, stats.number(["memory_stats", "limit"]) ?? 0)
     }
 
-    /// The container's log lines since `since`, stdout and stderr together.
-    public func logs(of container: ContainerState, since: Date) async throws -> [String] {
-        let response = try await get("/containers/\(container.id)/logs?stdout=1&stderr=1&since=\(Int(since.timeIntervalSince1970))")
+    /// The container's log lines since `since` (or its last `tail` lines), stdout and stderr together.
+    public func logs(of container: ContainerState, since: Date? = nil, tail: Int? = nil) async throws -> [String] {
+        var query = "stdout=1&stderr=1&timestamps=1"
+        if let since { query += "&since=\(Int(since.timeIntervalSince1970))" }
+        if let tail { query += "&tail=\(tail)" }
+        let response = try await get("/containers/\(container.id)/logs?" + query)
         guard response.status == 200 else { throw DockerEngineError(message: "\(location): logs of \(container.name) answered \(response.status)") }
         return Self.demultiplex(response.body).split(separator: "\n").map(String.init)
     }
@@ -74,6 +77,32 @@ public struct DockerEngine: Sendable {
     public func info() async throws -> (memoryTotal: Double, rootDirectory: String) {
         let info = try await getJSON("/info")
         return (info.number(["MemTotal"]) ?? 0, info.string(["DockerRootDir"]) ?? "/var/lib/docker")
+    }
+
+    /// What an operator (or a playbook) does to one container.
+    public enum Action: String, Sendable, CaseIterable {
+        case stop, start, restart, pause, unpause
+    }
+
+    /// Performs `action`; true when it changed something, false when the container already was that way.
+    @discardableResult
+    public func perform(_ action: Action, on container: ContainerState, graceSeconds: Int = 10) async throws -> Bool {
+        let query = action == .stop || action == .restart ? "?t=\(graceSeconds)" : ""
+        let request = HTTPRequest(method: "POST", url: address.baseURL + "/containers/\(container.id)/\(action.rawValue)\(query)",
+                                  timeout: timeout + .seconds(graceSeconds), unixSocketPath: address.unixSocketPath)
+        let response: HTTPResponse
+        do {
+            response = try await HTTPClient().send(request)
+        } catch {
+            throw DockerEngineError(message: "Docker engine not reachable at \(location): \(error.message)")
+        }
+        switch response.status {
+        case 204: return true
+        case 304: return false  // already stopped / already started
+        case 409 where action == .pause || action == .unpause: return false  // already paused / not paused
+        default:
+            throw DockerEngineError(message: "\(action.rawValue) \(container.name) answered \(response.status): \(response.text.prefix(200))")
+        }
     }
 
     /// Non-TTY container logs come in frames with an 8-byte header (stream, 0, 0, 0, big-endian length).

@@ -166,11 +166,15 @@ public struct PostRunner: Sendable {
         }
     }
 
-    /// Log lines start with an ISO timestamp; without it identical errors group together.
+    /// Log lines start with Docker's timestamp and the service's own; without them identical errors group together.
     static func withoutTimestamp(_ line: String) -> String {
-        let parts = line.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].count >= 19, parts[0].contains("T"), parts[0].first?.isNumber == true else { return line }
-        return String(parts[1])
+        var rest = Substring(line)
+        for _ in 0..<2 {
+            let parts = rest.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].count >= 19, parts[0].contains("T"), parts[0].first?.isNumber == true else { break }
+            rest = parts[1]
+        }
+        return String(rest)
     }
 
     /// Writes `final-report.md` (from `templates/final-report.md.mustache`), its JSON twin and the charts into `directory`.

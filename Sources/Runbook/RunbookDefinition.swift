@@ -32,8 +32,18 @@ public struct RunbookStep: Sendable {
     public var holdFor: Duration?
     /// For monitor steps: the incident playbook a failure hands over to.
     public var playbook: String?
+    /// For stop steps: whether the step belongs to the planned stop, the emergency stop, or both (nil).
+    public var when: StopMode?
     public var check: CheckSpec
     public var mark: YAMLMark
+}
+
+/// Seed §7.1 (planned, day 7) or §7.2 (emergency).
+public enum StopMode: String, Sendable, Codable, CaseIterable, YAMLScalarDecodable {
+    case planned, emergency
+
+    public init?(yamlScalar text: String) { self.init(rawValue: text) }
+    public static var yamlTypeName: String { "planned or emergency" }
 }
 
 /// One phase: its steps and how many run at once.
@@ -101,7 +111,7 @@ struct RunbookDecoder {
     let baseDirectory: String
 
     static let stepKeys = ["id", "title", "seed", "covers", "severity", "timeout", "retries", "retry_delay", "needs",
-                           "for", "playbook", "check"]
+                           "for", "playbook", "when", "check"]
 
     func decode(_ root: YAMLNode) -> RunbookDefinition? {
         guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "phases"]) else { return nil }
@@ -184,6 +194,7 @@ struct RunbookDecoder {
         }
         let holdFor = reader.optional("for", as: Duration.self)
         let playbook = reader.optional("playbook", as: String.self)
+        let when = reader.optional("when", as: StopMode.self)
         if let playbook, !IncidentKind.allNames.contains(playbook) {
             var message = "\(label).playbook: unknown playbook '\(playbook)'"
             if let suggestion = closestMatch(to: playbook, among: IncidentKind.allNames) { message += " (did you mean '\(suggestion)'?)" }
@@ -193,7 +204,7 @@ struct RunbookDecoder {
         guard let id, let title, let seed, let check else { return nil }
         return RunbookStep(id: id, title: title, seed: seed, covers: covers, severity: severity, timeout: timeout,
                            retries: max(0, retries), retryDelay: retryDelay, needs: needs, holdFor: holdFor,
-                           playbook: playbook, check: check, mark: node.mark)
+                           playbook: playbook, when: when, check: check, mark: node.mark)
     }
 
     /// `needs` must name steps of the same phase, and must not form a cycle.

@@ -16,6 +16,9 @@ public struct StackExecutor: StepExecutor {
     public var reportsDirectory: String
     /// The previous monitor cycle, for data growth.
     public var previousCycle: PhaseRecord?
+    /// Why an emergency stop was called, and the containers as they were before it began (for its report).
+    public var stopReason: String?
+    public var containersBeforeStop: [ContainerState] = []
 
     public init(environment: [String: String], stack: StackSettings, runbook: RunbookSettings, projectDirectory: String,
                 reportsDirectory: String, previousCycle: PhaseRecord?) {
@@ -44,6 +47,10 @@ public struct StackExecutor: StepExecutor {
             case .logs(let services, let window, let patterns): return try await logs(services: services, window: window, patterns: patterns)
             case .dataGrowth(let mustGrow, let window): return try await dataGrowth(mustGrow: mustGrow, window: window)
             case .record(let phase, let steps, let maxAge): return recorded(phase: phase, steps: steps, maxAge: maxAge)
+            case .containerAction(let action, let services): return try await containerAction(action, services: services)
+            case .openPositions(let wait, let poll, let close): return try await openPositions(wait: wait, poll: poll, close: close)
+            case .archiveLogs(let directory, let tail): return try await archiveLogs(directory: directory, tail: tail)
+            case .incidentReport(let directory): return try await incidentReport(directory: directory)
             case .wait(let duration):
                 try await Task.sleep(for: duration)
                 return .pass("waited \(duration.secondsText)")
@@ -242,6 +249,8 @@ public struct StackExecutor: StepExecutor {
     /// Seed §3.1 step 3, automated: a tagged probe tick is stored, seen on the pub/sub mirror, and then
     /// delivered to and acknowledged by every consumer group of the stream.
     private func eventFlow(stream: String, connection: RedisConnection, timeout: Duration) async throws -> CheckOutcome {
+        // Its own deadline ends well inside the step's, so a slow hop is reported by name, not as a bare timeout.
+        let deadline = ContinuousClock.now + timeout - max(.seconds(1), timeout / 4)
         let groups = try await connection.groups(of: stream)
         guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
         let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
@@ -261,7 +270,6 @@ public struct StackExecutor: StepExecutor {
         }
         guard mirrored else { return .fail("probe \(probeID) stored as \(entryID) but never seen on the \(stream) pub/sub channel") }
         hops.append("pub/sub mirror in \((ContinuousClock.now - start).secondsText)")
-        let deadline = start + max(timeout - .seconds(1), .seconds(2))
         var waiting = Set(groups.map(\.name))
         while !waiting.isEmpty, ContinuousClock.now < deadline {
             for group in try await connection.groups(of: stream) where waiting.contains(group.name) {
@@ -430,7 +438,85 @@ public struct StackExecutor: StepExecutor {
         }
     }
 
-    // MARK: commands, backups, logs, compose
+    // MARK: stopping
+
+    func containerAction(_ action: DockerEngine.Action, services: [String]) async throws -> CheckOutcome {
+        let engine = try DockerEngine(environment: environment, project: runbook.project)
+        let containers = try await engine.containers()
+        var done: [String] = []
+        var problems: [String] = []
+        for service in services {
+            guard let container = containers.first(where: { $0.service == service || $0.name == service }) else {
+                // Stopping what is not there is done; starting it is not.
+                if action == .stop || action == .pause { done.append("\(service) not present") } else { problems.append("\(service): no container in project '\(runbook.project)'") }
+                continue
+            }
+            let changed = try await engine.perform(action, on: container)
+            done.append(changed ? "\(action.rawValue) \(service)" : "\(service) already \(action == .stop ? "stopped" : action == .pause ? "paused" : "running")")
+        }
+        return problems.isEmpty ? .pass(done.joined(separator: ", ")) : .fail((problems + done).joined(separator: "; "))
+    }
+
+    func openPositions(wait: Duration, poll: Duration, close: Bool) async throws -> CheckOutcome {
+        let db = try await PostgresConnection(stack.postgres)
+        defer { Task { await db.close() } }
+        let deadline = ContinuousClock.now + wait
+        let count = "SELECT COUNT(*) AS n FROM positions WHERE status = 'open'"
+        var open = try await db.query(count).first?["n"].flatMap(Int.init) ?? 0
+        while open > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: min(poll, deadline - ContinuousClock.now))
+            open = try await db.query(count).first?["n"].flatMap(Int.init) ?? 0
+        }
+        guard open > 0 else { return .pass("no open positions") }
+        guard close else { return .fail("\(open) positions still open after \(wait.secondsText)") }
+        // Seed §7.1: in paper mode a position left open is closed by marking it so, at its last known price.
+        let closed = try await db.query("""
+            UPDATE positions SET status = 'closed', closed_at = now(), updated_at = now() WHERE status = 'open'
+            RETURNING symbol, size, current_price, unrealized_pnl
+            """)
+        let list = closed.map { "\($0["symbol"] ?? "?") \($0["size"] ?? "?") @ \($0["current_price"] ?? "?") (unrealized \($0["unrealized_pnl"] ?? "?"))" }
+        return .pass("closed in paper mode after \(wait.secondsText): " + list.joined(separator: "; "), figures: ["closed_positions": Double(closed.count)])
+    }
+
+    func archiveLogs(directory: String, tail: Int?) async throws -> CheckOutcome {
+        let engine = try DockerEngine(environment: environment, project: runbook.project)
+        let containers = try await engine.containers()
+        guard !containers.isEmpty else { return .pass("no containers in project '\(runbook.project)': nothing to archive") }
+        let folder = (directory.hasPrefix("/") ? directory : projectDirectory + "/" + directory) + "/" + ReportsDirectory.stampFormatter.string(from: Date())
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var lines = 0
+        for container in containers {
+            let log = try await engine.logs(of: container, tail: tail)
+            lines += log.count
+            try Data((log.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(container.service).log"), options: .atomic)
+        }
+        return .pass("\(containers.count) logs, \(lines) lines in \(folder)", figures: ["log_lines": Double(lines)])
+    }
+
+    func incidentReport(directory: String) async throws -> CheckOutcome {
+        let folder = directory.hasPrefix("/") ? directory : projectDirectory + "/" + directory
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let now = Date()
+        var text = ["# Emergency stop", "", "- Date: \(ISO8601DateFormatter().string(from: now))", "- Reason: \(stopReason ?? "(none given)")", "",
+                    "## Container status before the stop", "", "| Container | State | Health | Restarts |", "|---|---|---|---|"]
+        text += containersBeforeStop.map { "| \($0.service) | \($0.state) | \($0.health ?? "-") | \($0.restartCount) |" }
+        if containersBeforeStop.isEmpty { text.append("| (no containers found) | | | |") }
+        text += ["", "## Last 200 log lines", ""]
+        if let engine = try? DockerEngine(environment: environment, project: runbook.project), let containers = try? await engine.containers() {
+            for container in containers {
+                let lines = (try? await engine.logs(of: container, tail: 200)) ?? ["(logs unavailable)"]
+                text += ["### \(container.service)", "", "```"] + lines + ["```", ""]
+            }
+        } else {
+            text.append("(the Docker engine did not answer)")
+        }
+        text += ["## Next steps", "", "- Root-cause analysis", "- Bug fix", "- New test start after validation (cdbctl preflight, go, start)"]
+        let path = "\(folder)/emergency-stop-\(ReportsDirectory.stampFormatter.string(from: now)).md"
+        try Data((text.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        return .pass("incident report \(path)")
+    }
+
+    // MARK: commands, backups, logs
 
     func recorded(phase: PhaseName, steps: [String], maxAge: Duration) -> CheckOutcome {
         guard let record = ReportsDirectory(path: reportsDirectory).lastRecord(of: phase) else {

@@ -157,3 +157,37 @@ struct Monitor: AsyncParsableCommand {
         session.finish(record, exitFailure: !alarms.isEmpty)
     }
 }
+
+/// `cdbctl stop` (seed §7.1) and `cdbctl stop --emergency --reason "…"` (§7.2).
+struct Stop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "End the run: planned (§7.1: stop execution, wait for positions, backup, archive logs, down) or --emergency (§7.2).",
+        discussion: "Volumes are always kept. Safe to re-run after a partial failure: every step checks what is already done. Exit 0 when stopped, 1 when a step failed.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Stop every trading service at once and write an incident report (seed §7.2).")
+    var emergency = false
+
+    @Option(help: "Why the emergency stop was called (required with --emergency).")
+    var reason: String?
+
+    func run() async throws {
+        if emergency, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            UsageFailure("--emergency needs --reason \"…\" (it goes into the incident report)").exit()
+        }
+        if !emergency, reason != nil { UsageFailure("--reason goes with --emergency").exit() }
+        var session = try await options.session(command: emergency ? "stop --emergency" : "stop")
+        let mode: StopMode = emergency ? .emergency : .planned
+        session.definition.phases[.stop]?.steps.removeAll { $0.when != nil && $0.when != mode }
+        session.executor.stopReason = reason
+        if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
+            session.executor.containersBeforeStop = (try? await engine.containers()) ?? []
+        }
+        session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
+        let record = await session.runPhase(.stop) { results in
+            (PhaseVerdict.verdict(results) == "PASS" ? "STOPPED" : "FAIL", reason.map { ["reason: \($0)"] } ?? [])
+        }
+        session.finish(record, exitFailure: record.verdict != "STOPPED")
+    }
+}

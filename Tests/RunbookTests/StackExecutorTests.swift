@@ -58,7 +58,7 @@ struct StackExecutorTests {
         let stream = uniqueName("market_data")
         _ = try await redis.createGroup(stream, group: "cdb_core", startID: "$")
         let step = """
-              - { id: flow, title: Flow, seed: "3.1", timeout: 4s, check: { type: redis, op: event_flow, stream: \(stream) } }
+              - { id: flow, title: Flow, seed: "3.1", timeout: 8s, check: { type: redis, op: event_flow, stream: \(stream) } }
         """
         let stalled = try #require(try await fixture.run(step)["flow"])
         #expect(stalled.status == .fail)
@@ -163,6 +163,55 @@ struct StackExecutorTests {
         #expect(results["empty"]?.detail.contains("did the suite run at all?") == true)
         #expect(results["red"]?.status == .fail)
         #expect(results["red"]?.detail.hasPrefix("bash -c") == true)
+    }
+}
+
+@Suite("Stop actions against real PostgreSQL")
+struct StopActionTests {
+    @Test("open positions are waited for, then closed in paper mode and listed; with none open the step passes at once")
+    func openPositions() async throws {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        try await db.execute("""
+            INSERT INTO positions (symbol, side, size, entry_price, current_price, unrealized_pnl, status, last_seen_at, snapshot_id)
+            VALUES ('BTCUSDT', 'BUY', 0.25, 40000, 40400, 100, 'open', now(), 's1')
+            """)
+        let step = """
+              - { id: positions, title: P, seed: "7.1", timeout: 10s, check: { type: open_positions, wait: 500ms, poll: 100ms, close: true } }
+        """
+        let closed = try #require(try await fixture.run(step)["positions"])
+        #expect(closed.status == .pass)
+        #expect(closed.detail == "closed in paper mode after 500ms: BTCUSDT 0.25 @ 40400 (unrealized 100)")
+        #expect(try await db.query("SELECT status, closed_at IS NOT NULL AS stamped FROM positions").first.map { [$0["status"], $0["stamped"]] } == ["closed", "t"])
+        // Run again (a re-run after a partial failure): nothing left to do.
+        #expect(try await fixture.run(step)["positions"]?.detail == "no open positions")
+    }
+
+    @Test("without close, positions still open after the wait fail the step")
+    func positionsLeftOpen() async throws {
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        try await db.execute("""
+            INSERT INTO positions (symbol, side, size, entry_price, current_price, unrealized_pnl, status, last_seen_at, snapshot_id)
+            VALUES ('ETHUSDT', 'BUY', 1, 3000, 2900, -100, 'open', now(), 's1')
+            """)
+        let result = try await fixture.run("""
+              - { id: positions, title: P, seed: "7.1", timeout: 10s, check: { type: open_positions, wait: 300ms, poll: 100ms, close: false } }
+        """)["positions"]
+        #expect(result?.status == .fail)
+        #expect(result?.detail == "1 positions still open after 300ms")
+    }
+
+    @Test("stopping containers without an engine fails with the reason — it never reports a stop that did not happen")
+    func stopWithoutEngine() async throws {
+        let fixture = try await EngineFixture()
+        let result = try await fixture.run("""
+              - { id: stop, title: S, seed: "7.2", check: { type: container_action, action: stop, services: [cdb_execution] } }
+        """)["stop"]
+        #expect(result?.status == .fail)
+        #expect(result?.detail.contains("Docker engine not reachable") == true)
     }
 }
 
