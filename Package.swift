@@ -100,7 +100,7 @@ let package = Package(
 
         .executableTarget(
             name: "cdbctl",
-            dependencies: ["Runbook", "ServiceHost", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runbook", "ServiceHost", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "TradingServices", "MarketFeed"], swiftSettings: strict),

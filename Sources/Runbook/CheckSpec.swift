@@ -48,6 +48,10 @@ public enum CheckSpec: Sendable {
     case archiveLogs(directory: String, tail: Int?)
     /// The emergency-stop incident report of seed §7.2.
     case incidentReport(directory: String)
+    /// An incident's evidence into its folder: the services' last log lines, container stats, `/status`, SQL results.
+    case evidence(services: [String], logLines: Int, stats: Bool, status: [String], sql: [String: String])
+    /// Fails (and so escalates to the emergency stop) when the same incident hit the same service within `window`.
+    case escalation(window: Duration)
     /// Steps of an earlier phase's last record that must have passed, no longer ago than `maxAge`.
     case record(phase: PhaseName, steps: [String], maxAge: Duration)
     case wait(Duration)
@@ -72,13 +76,15 @@ public enum CheckSpec: Sendable {
         case .openPositions: return "open_positions"
         case .archiveLogs: return "archive_logs"
         case .incidentReport: return "incident_report"
+        case .evidence: return "evidence"
+        case .escalation: return "escalation"
         case .wait: return "wait"
         }
     }
 
     public static let typeNames = ["env", "host", "containers", "http", "redis", "sql", "prometheus", "grafana",
                                    "command", "backup", "logs", "data_growth", "record", "container_action", "open_positions",
-                                   "archive_logs", "incident_report", "wait"]
+                                   "archive_logs", "incident_report", "evidence", "escalation", "wait"]
 }
 
 public struct ContainerCheck: Sendable {
@@ -118,6 +124,26 @@ public struct SQLCheck: Sendable {
     public var minimumRows: Int?
     /// Values that must appear in the first column (the runbook's five tables).
     public var includes: [String]
+}
+
+extension CheckSpec {
+    /// The check with `$SERVICE` in its service lists replaced: one playbook serves whichever service is hit.
+    public func replacingService(with service: String) -> CheckSpec {
+        func swap(_ list: [String]) -> [String] { list.map { $0 == "$SERVICE" ? service : $0 } }
+        switch self {
+        case .containers(var check):
+            check.services = swap(check.services)
+            return .containers(check)
+        case .http(var check):
+            check.services = swap(check.services)
+            return .http(check)
+        case .logs(let services, let window, let patterns): return .logs(services: swap(services), window: window, patterns: patterns)
+        case .containerAction(let action, let services): return .containerAction(action: action, services: swap(services))
+        case .evidence(let services, let lines, let stats, let status, let sql):
+            return .evidence(services: swap(services), logLines: lines, stats: stats, status: swap(status), sql: sql)
+        default: return self
+        }
+    }
 }
 
 /// The `stack` services in the runbook's order.
@@ -216,6 +242,20 @@ struct CheckSpecDecoder {
             return .archiveLogs(directory: reader.optional("directory", as: String.self) ?? "reports/logs", tail: reader.optional("tail", as: Int.self))
         case "incident_report":
             return .incidentReport(directory: reader.optional("directory", as: String.self) ?? "reports/incidents")
+        case "evidence":
+            var queries: [String: String] = [:]
+            if let node = reader["sql"], let items = context.sequence(node, what: "\(what).sql") {
+                for item in items {
+                    guard let relative = context.scalar(item, as: String.self, what: "\(what).sql") else { continue }
+                    let path = relative.hasPrefix("/") ? relative : baseDirectory + "/" + relative
+                    if let text = try? String(contentsOfFile: path, encoding: .utf8) { queries[URL(fileURLWithPath: relative).lastPathComponent] = text }
+                    else { context.error("\(what).sql: cannot read '\(relative)' (looked at \(path))", at: item.mark) }
+                }
+            }
+            return .evidence(services: strings(reader, "services", what: what) ?? [], logLines: reader.optional("logs", as: Int.self) ?? 200,
+                             stats: reader.optional("stats", as: Bool.self) ?? true, status: strings(reader, "status", what: what) ?? [], sql: queries)
+        case "escalation":
+            return .escalation(window: reader.optional("window", as: Duration.self) ?? .seconds(3600))
         case "wait":
             return reader.required("duration", as: Duration.self).map { .wait($0) }
         default:
@@ -242,6 +282,8 @@ struct CheckSpecDecoder {
         "open_positions": ["wait", "poll", "close"],
         "archive_logs": ["directory", "tail"],
         "incident_report": ["directory"],
+        "evidence": ["services", "logs", "stats", "status", "sql"],
+        "escalation": ["window"],
         "wait": ["duration"],
     ]
 

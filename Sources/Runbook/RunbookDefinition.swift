@@ -201,6 +201,9 @@ struct RunbookDecoder {
             context.error(message, at: reader["playbook"]!.mark)
         }
         let check = reader.requiredNode("check").flatMap { CheckSpecDecoder(context: context, baseDirectory: baseDirectory).decode($0, step: label) }
+        if phase == .incidents, playbook == nil {
+            context.error("\(label): steps of the incidents phase need a playbook (\(IncidentKind.allNames.joined(separator: ", ")))", at: node.mark)
+        }
         guard let id, let title, let seed, let check else { return nil }
         return RunbookStep(id: id, title: title, seed: seed, covers: covers, severity: severity, timeout: timeout,
                            retries: max(0, retries), retryDelay: retryDelay, needs: needs, holdFor: holdFor,

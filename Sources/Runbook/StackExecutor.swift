@@ -19,6 +19,8 @@ public struct StackExecutor: StepExecutor {
     /// Why an emergency stop was called, and the containers as they were before it began (for its report).
     public var stopReason: String?
     public var containersBeforeStop: [ContainerState] = []
+    /// Set while a playbook runs.
+    public var incident: IncidentContext?
 
     public init(environment: [String: String], stack: StackSettings, runbook: RunbookSettings, projectDirectory: String,
                 reportsDirectory: String, previousCycle: PhaseRecord?) {
@@ -51,6 +53,9 @@ public struct StackExecutor: StepExecutor {
             case .openPositions(let wait, let poll, let close): return try await openPositions(wait: wait, poll: poll, close: close)
             case .archiveLogs(let directory, let tail): return try await archiveLogs(directory: directory, tail: tail)
             case .incidentReport(let directory): return try await incidentReport(directory: directory)
+            case .evidence(let services, let lines, let stats, let status, let sql):
+                return try await evidence(services: services, logLines: lines, stats: stats, status: status, sql: sql)
+            case .escalation(let window): return escalation(window: window)
             case .wait(let duration):
                 try await Task.sleep(for: duration)
                 return .pass("waited \(duration.secondsText)")
@@ -514,6 +519,75 @@ public struct StackExecutor: StepExecutor {
         let path = "\(folder)/emergency-stop-\(ReportsDirectory.stampFormatter.string(from: now)).md"
         try Data((text.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         return .pass("incident report \(path)")
+    }
+
+    // MARK: incidents
+
+    func evidence(services: [String], logLines: Int, stats: Bool, status: [String], sql: [String: String]) async throws -> CheckOutcome {
+        guard let incident else { return .fail("evidence is gathered by a playbook (cdbctl incident <kind>)") }
+        let folder = incident.directory
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var saved: [String] = []
+        var problems: [String] = []
+        func save(_ name: String, _ text: String) throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)"), options: .atomic)
+            saved.append(name)
+        }
+        do {
+            let engine = try DockerEngine(environment: environment, project: runbook.project)
+            let containers = try await engine.containers()
+            try save("containers.txt", containers.map { "\($0.service) \($0.state) health=\($0.health ?? "-") restarts=\($0.restartCount) exit=\($0.exitCode) started=\($0.startedAt)" }.joined(separator: "\n") + "\n")
+            for service in services {
+                guard let container = containers.first(where: { $0.service == service || $0.name == service }) else { problems.append("\(service): no container"); continue }
+                try save("\(service).log", (try await engine.logs(of: container, tail: logLines)).joined(separator: "\n") + "\n")
+            }
+            if stats {
+                var lines: [String] = []
+                for container in containers where container.state == "running" {
+                    let memory = try await engine.memory(of: container)
+                    lines.append(String(format: "%@ memory %.1f MiB of %.1f MiB (%.0f%%)", container.service, memory.used / 1_048_576, memory.limit / 1_048_576,
+                                        memory.limit > 0 ? memory.used / memory.limit * 100 : 0))
+                }
+                try save("stats.txt", lines.joined(separator: "\n") + "\n")
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        for service in status {
+            guard let base = baseURL(of: service) else { problems.append("\(service): no status endpoint"); continue }
+            do {
+                let response = try await HTTPClient().get(base + "/status", timeout: .seconds(5))
+                try save("\(service)-status.json", response.text)
+            } catch {
+                problems.append("\(service) /status: \(error)")
+            }
+        }
+        if !sql.isEmpty {
+            do {
+                let db = try await PostgresConnection(stack.postgres)
+                for (name, query) in sql.sorted(by: { $0.key < $1.key }) {
+                    let rows = try await db.query(query)
+                    let lines = [rows.columns.joined(separator: "\t")] + rows.map { row in rows.columns.map { row[$0] ?? "NULL" }.joined(separator: "\t") }
+                    try save(name.replacingOccurrences(of: ".sql", with: ".tsv"), lines.joined(separator: "\n") + "\n")
+                }
+                await db.close()
+            } catch {
+                problems.append("SQL: \(error)")
+            }
+        }
+        // Evidence is best effort: what could not be read is named, and the playbook goes on to act.
+        let detail = "saved \(saved.joined(separator: ", ")) in \(folder)" + (problems.isEmpty ? "" : "; not available: " + problems.joined(separator: "; "))
+        return saved.isEmpty ? .fail(detail) : .pass(detail)
+    }
+
+    func escalation(window: Duration) -> CheckOutcome {
+        guard let incident else { return .fail("escalation is judged by a playbook (cdbctl incident <kind>)") }
+        let earlier = incident.history.earlier(than: incident.entry, within: window)
+        guard let first = earlier.last else {
+            return .pass("first \(incident.entry.kind) of \(incident.entry.service) within \(window.secondsText)")
+        }
+        return .fail("\(incident.entry.kind) of \(incident.entry.service) again within \(window.secondsText) (previous: \(first.id) at \(ISO8601DateFormatter().string(from: first.time))): emergency stop",
+                     figures: ["escalate": 1])
     }
 
     // MARK: commands, backups, logs

@@ -7,7 +7,7 @@ import Testing
 
 /// An executor over real local servers, and a phase parsed from YAML the way runbook.yaml is.
 struct EngineFixture {
-    let executor: StackExecutor
+    var executor: StackExecutor
     let directory: URL
 
     init(environment extra: [String: String] = [:], previousCycle: PhaseRecord? = nil) async throws {

@@ -1,0 +1,86 @@
+import Foundation
+import LocalServers
+import Runbook
+import Testing
+
+@Suite("Incident playbooks: history, escalation, evidence")
+struct IncidentTests {
+    func context(_ fixture: EngineFixture, kind: String = "container-crash", service: String = "cdb_core", at time: Date = Date()) -> IncidentContext {
+        let reports = fixture.directory.appendingPathComponent("reports").path
+        let entry = IncidentEntry(id: "\(kind)-\(service)-\(time.timeIntervalSince1970)", kind: kind, service: service, time: time, outcome: nil)
+        return IncidentContext(entry: entry, directory: reports + "/incidents/\(entry.id)", history: IncidentHistory(reportsDirectory: reports))
+    }
+
+    @Test("the first crash passes the escalation step; a second of the same service within the window escalates; another service does not")
+    func escalation() async throws {
+        var fixture = try await EngineFixture()
+        let step = """
+              - { id: escalation, title: E, seed: "5.1", playbook: container-crash, check: { type: escalation, window: 1h } }
+        """
+        let first = context(fixture, at: Date().addingTimeInterval(-1800))
+        try first.history.append(first.entry)
+        fixture.executor.incident = first
+        // The incidents phase requires a playbook on each step; EngineFixture parses steps into preflight, which does not.
+        #expect(try await fixture.run(step)["escalation"]?.status == .pass)
+
+        let second = context(fixture)
+        try second.history.append(second.entry)
+        fixture.executor.incident = second
+        let escalated = try #require(try await fixture.run(step)["escalation"])
+        #expect(escalated.status == .fail)
+        #expect(escalated.figures["escalate"] == 1)
+        #expect(escalated.detail.contains("container-crash of cdb_core again within 1h (previous: \(first.entry.id)"))
+
+        let other = context(fixture, service: "cdb_risk")
+        try other.history.append(other.entry)
+        fixture.executor.incident = other
+        #expect(try await fixture.run(step)["escalation"]?.status == .pass)
+
+        let old = context(fixture, service: "cdb_ws", at: Date().addingTimeInterval(-7200))
+        try old.history.append(old.entry)
+        let later = context(fixture, service: "cdb_ws")
+        fixture.executor.incident = later
+        #expect(try await fixture.run(step)["escalation"]?.status == .pass, "a crash two hours ago is outside the window")
+    }
+
+    @Test("evidence saves what can be read (SQL, /status) and names what cannot (no Docker engine here)")
+    func evidence() async throws {
+        var fixture = try await EngineFixture()
+        try "SELECT 1 AS one, 'x' AS letter\n".write(to: fixture.directory.appendingPathComponent("probe.sql"), atomically: true, encoding: .utf8)
+        let incident = context(fixture, kind: "data-stop", service: "cdb_ws")
+        fixture.executor.incident = incident
+        let result = try #require(try await fixture.run("""
+              - { id: evidence, title: E, seed: "5.6", check: { type: evidence, services: [cdb_ws], logs: 50, stats: true, sql: [probe.sql] } }
+        """)["evidence"])
+        #expect(result.status == .pass)
+        #expect(result.detail.contains("saved probe.tsv"))
+        #expect(result.detail.contains("not available: Docker engine not reachable"))
+        let saved = try String(contentsOfFile: incident.directory + "/probe.tsv", encoding: .utf8)
+        #expect(saved == "one\tletter\n1\tx\n")
+    }
+
+    @Test("cdbctl incident: an unknown kind is a usage error with a suggestion; without an engine it asks for --service")
+    func command() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("incident-reports")).path
+        let environment = ["DOCKER_HOST": "unix:///nonexistent/docker.sock"]
+        let typo = try await CDBCtl.run(["incident", "container-crsh", "--reports-dir", reports], in: root, environment: environment)
+        #expect(typo.status == 2)
+        #expect(typo.output.contains("unknown incident 'container-crsh'") && typo.output.contains("did you mean 'container-crash'?"))
+        let blind = try await CDBCtl.run(["incident", "container-crash", "--reports-dir", reports], in: root, environment: environment)
+        #expect(blind.status == 2)
+        #expect(blind.output.contains("cannot tell which service is in trouble"))
+        #expect(blind.output.contains("name it with --service"))
+    }
+
+    @Test("every playbook of seed §5 has steps in runbook.yaml, each gathering evidence first")
+    func playbooksComplete() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let definition = try RunbookDefinition.load(path: root.appendingPathComponent("runbook.yaml").path)
+        for kind in IncidentKind.allCases {
+            let steps = definition.phase(.incidents).steps.filter { $0.playbook == kind.rawValue }
+            #expect(steps.count >= 3, "\(kind.rawValue)")
+            #expect(steps.contains { $0.check.typeName == "evidence" }, "\(kind.rawValue) gathers no evidence")
+        }
+    }
+}
