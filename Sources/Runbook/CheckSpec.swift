@@ -37,7 +37,9 @@ public enum CheckSpec: Sendable {
     case grafana(url: String?, dashboard: String)
     /// A command run in the project directory; with `minimumPassed` > 0 its output must show that many passing tests.
     case command(arguments: [String], minimumPassed: Int)
-    case backup(directory: String, restoreCheck: Bool)
+    /// `pg_dump` into `directory`, listed and optionally restored; with `acceptRecent`, a stack that is already
+    /// down passes when a backup younger than that exists (a re-run of a stop).
+    case backup(directory: String, restoreCheck: Bool, acceptRecent: Duration?)
     case logs(services: [String], window: Duration, patterns: [String])
     case dataGrowth(mustGrow: [String], window: Duration)
     /// Stop, start, restart, pause or unpause containers through the Engine API (idempotent).
@@ -207,8 +209,9 @@ struct CheckSpecDecoder {
             guard let arguments = strings(reader, "run", what: what, required: true), !arguments.isEmpty else { return nil }
             return .command(arguments: arguments, minimumPassed: reader.optional("min_passed", as: Int.self) ?? 0)
         case "backup":
-            return .backup(directory: reader.optional("directory", as: String.self) ?? "reports/backups",
-                           restoreCheck: reader.optional("restore_check", as: Bool.self) ?? true)
+            return .backup(directory: reader.optional("directory", as: String.self) ?? "backups",
+                           restoreCheck: reader.optional("restore_check", as: Bool.self) ?? true,
+                           acceptRecent: reader.optional("accept_recent", as: Duration.self))
         case "logs":
             return .logs(services: strings(reader, "services", what: what) ?? [],
                          window: reader.optional("since", as: Duration.self) ?? .seconds(600),
@@ -239,9 +242,9 @@ struct CheckSpecDecoder {
                                   poll: reader.optional("poll", as: Duration.self) ?? .seconds(60),
                                   close: reader.optional("close", as: Bool.self) ?? true)
         case "archive_logs":
-            return .archiveLogs(directory: reader.optional("directory", as: String.self) ?? "reports/logs", tail: reader.optional("tail", as: Int.self))
+            return .archiveLogs(directory: reader.optional("directory", as: String.self) ?? "logs", tail: reader.optional("tail", as: Int.self))
         case "incident_report":
-            return .incidentReport(directory: reader.optional("directory", as: String.self) ?? "reports/incidents")
+            return .incidentReport(directory: reader.optional("directory", as: String.self) ?? "incidents")
         case "evidence":
             var queries: [String: String] = [:]
             if let node = reader["sql"], let items = context.sequence(node, what: "\(what).sql") {
@@ -274,7 +277,7 @@ struct CheckSpecDecoder {
         "prometheus": ["url", "targets_up", "rules", "no_firing"],
         "grafana": ["url", "dashboard"],
         "command": ["run", "min_passed"],
-        "backup": ["directory", "restore_check"],
+        "backup": ["directory", "restore_check", "accept_recent"],
         "logs": ["services", "since", "patterns"],
         "data_growth": ["must_grow", "window"],
         "record": ["phase", "steps", "max_age"],

@@ -45,7 +45,8 @@ public struct StackExecutor: StepExecutor {
                 return try await prometheus(url: url, targetsUp: targetsUp, rules: rules, noFiring: noFiring)
             case .grafana(let url, let dashboard): return try await grafana(url: url, dashboard: dashboard)
             case .command(let arguments, let minimumPassed): return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout)
-            case .backup(let directory, let restoreCheck): return try await backup(directory: directory, restoreCheck: restoreCheck, timeout: step.timeout)
+            case .backup(let directory, let restoreCheck, let acceptRecent):
+                return try await backup(directory: directory, restoreCheck: restoreCheck, acceptRecent: acceptRecent, timeout: step.timeout)
             case .logs(let services, let window, let patterns): return try await logs(services: services, window: window, patterns: patterns)
             case .dataGrowth(let mustGrow, let window): return try await dataGrowth(mustGrow: mustGrow, window: window)
             case .record(let phase, let steps, let maxAge): return recorded(phase: phase, steps: steps, maxAge: maxAge)
@@ -445,6 +446,11 @@ public struct StackExecutor: StepExecutor {
 
     // MARK: stopping
 
+    /// Output folders in runbook.yaml are relative to the reports directory (`--reports-dir`).
+    func outputFolder(_ directory: String) -> String {
+        directory.hasPrefix("/") ? directory : reportsDirectory + "/" + directory
+    }
+
     func containerAction(_ action: DockerEngine.Action, services: [String]) async throws -> CheckOutcome {
         let engine = try DockerEngine(environment: environment, project: runbook.project)
         let containers = try await engine.containers()
@@ -487,7 +493,7 @@ public struct StackExecutor: StepExecutor {
         let engine = try DockerEngine(environment: environment, project: runbook.project)
         let containers = try await engine.containers()
         guard !containers.isEmpty else { return .pass("no containers in project '\(runbook.project)': nothing to archive") }
-        let folder = (directory.hasPrefix("/") ? directory : projectDirectory + "/" + directory) + "/" + ReportsDirectory.stampFormatter.string(from: Date())
+        let folder = outputFolder(directory) + "/" + ReportsDirectory.stampFormatter.string(from: Date())
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var lines = 0
         for container in containers {
@@ -499,7 +505,7 @@ public struct StackExecutor: StepExecutor {
     }
 
     func incidentReport(directory: String) async throws -> CheckOutcome {
-        let folder = directory.hasPrefix("/") ? directory : projectDirectory + "/" + directory
+        let folder = outputFolder(directory)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let now = Date()
         var text = ["# Emergency stop", "", "- Date: \(ISO8601DateFormatter().string(from: now))", "- Reason: \(stopReason ?? "(none given)")", "",
@@ -628,8 +634,8 @@ public struct StackExecutor: StepExecutor {
         return .pass(summary, figures: figures)
     }
 
-    func backup(directory: String, restoreCheck: Bool, timeout: Duration) async throws -> CheckOutcome {
-        let folder = directory.hasPrefix("/") ? directory : projectDirectory + "/" + directory
+    func backup(directory: String, restoreCheck: Bool, acceptRecent: Duration?, timeout: Duration) async throws -> CheckOutcome {
+        let folder = outputFolder(directory)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let stamp = ReportsDirectory.stampFormatter.string(from: Date())
         let file = "\(folder)/claire_de_binare-\(stamp).dump"
@@ -642,6 +648,7 @@ public struct StackExecutor: StepExecutor {
                                         environment: environment, timeout: timeout)
         guard dump.status == 0 else {
             try? FileManager.default.removeItem(atPath: file)
+            if let acceptRecent, let recent = await recentBackupWhileDown(folder: folder, within: acceptRecent) { return recent }
             return .fail("pg_dump of \(postgres.endpoint) failed (\(dump.status)): \(dump.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
@@ -681,6 +688,19 @@ public struct StackExecutor: StepExecutor {
             }
         }
         return .pass(detail, figures: ["backup_bytes": Double(size)])
+    }
+
+    /// When the stack is already down (a stop run again), the backup taken before going down stands in, if fresh.
+    private func recentBackupWhileDown(folder: String, within age: Duration) async -> CheckOutcome? {
+        guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
+              let containers = try? await engine.containers(), containers.isEmpty else { return nil }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let newest = files.filter { $0.hasSuffix(".dump") }.compactMap { name -> (String, Date)? in
+            guard let modified = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.modificationDate] as? Date else { return nil }
+            return (name, modified)
+        }.max { $0.1 < $1.1 }
+        guard let newest, Date().timeIntervalSince(newest.1) <= Double(age.components.seconds) else { return nil }
+        return .pass("stack already down (project '\(runbook.project)' has no containers); the backup taken before: \(folder)/\(newest.0), \(Int(Date().timeIntervalSince(newest.1) / 60)) min old")
     }
 
     func logs(services: [String], window: Duration, patterns: [String]) async throws -> CheckOutcome {

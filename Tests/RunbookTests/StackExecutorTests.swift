@@ -32,7 +32,7 @@ struct StackExecutorTests {
         """)["backup"])
         #expect(result.status == .pass, "\(result.detail)")
         #expect(result.detail.contains("restores (0 signals)"))
-        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("backups").path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("reports/backups").path)
         #expect(files.count == 1 && files[0].hasSuffix(".dump"))
         let db = try await PostgresConnection(fixture.executor.stack.postgres)
         let leftovers = try await db.query("SELECT datname FROM pg_database WHERE datname LIKE 'cdb_restore_check_%'")
@@ -47,7 +47,7 @@ struct StackExecutorTests {
         """)["backup"])
         #expect(result.status == .fail)
         #expect(result.detail.contains("password authentication failed"))
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("backups").path)) ?? []
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("reports/backups").path)) ?? []
         #expect(files.isEmpty)
     }
 
