@@ -13,22 +13,14 @@ struct PostRun: AsyncParsableCommand {
 
     func run() async throws {
         let definition = options.loadRunbook()
-        let environment: [String: String]
-        let stack: StackSettings
-        do {
-            environment = try options.environment()
-            stack = try options.settings()
-        } catch let failure as UsageFailure {
-            failure.exit()
-        }
+        let (environment, stack) = options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
         let started = reports.lastRecord(of: .start).flatMap { $0.verdict == "OPERATIONAL" ? $0.startedAt : nil }
         let directory = reports.root.appendingPathComponent("postrun/\(ReportsDirectory.stampFormatter.string(from: Date()))").path
-        let projectDirectory = URL(fileURLWithPath: options.runbook).deletingLastPathComponent().path
         do {
             let runner = PostRunner(environment: environment, stack: stack, project: definition.settings.project, runStartedAt: started)
             let analysis = try await runner.analyse(exportingTo: directory)
-            let path = try runner.write(analysis, templatesDirectory: (projectDirectory.isEmpty ? "." : projectDirectory) + "/templates", directory: directory)
+            let path = try runner.write(analysis, templatesDirectory: options.projectDirectory + "/templates", directory: directory)
             reports.audit(command: "postrun", action: "write", outcome: "ok", detail: path)
             if options.json { print(TableOutput.json(analysis)) } else { print("final report: \(path)") }
         } catch {

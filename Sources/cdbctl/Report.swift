@@ -18,19 +18,11 @@ struct Report: AsyncParsableCommand {
             UsageFailure("unknown report '\(kind)'; one of: \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))").exit()
         }
         let definition = options.loadRunbook()
-        let environment: [String: String]
-        let stack: StackSettings
-        do {
-            environment = try options.environment()
-            stack = try options.settings()
-        } catch let failure as UsageFailure {
-            failure.exit()
-        }
+        let (environment, stack) = options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
-        let projectDirectory = URL(fileURLWithPath: options.runbook).deletingLastPathComponent().path
         do {
             let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
-            let writer = ReportWriter(templatesDirectory: (projectDirectory.isEmpty ? "." : projectDirectory) + "/templates",
+            let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",
                                       outputDirectory: reports.root.appendingPathComponent(reportKind.rawValue).path)
             let path = try writer.write(data)
             reports.audit(command: "report \(kind)", action: "write", outcome: "ok", detail: path)

@@ -18,17 +18,25 @@ extension GlobalOptions {
         }
     }
 
+    /// The project's root: where runbook.yaml, checks/ and templates/ are.
+    var projectDirectory: String {
+        let directory = URL(fileURLWithPath: runbook).deletingLastPathComponent().path
+        return directory.isEmpty ? "." : directory
+    }
+
+    /// The merged environment and the stack's settings; a problem exits 2 with every message.
+    func stackEnvironment() -> (environment: [String: String], stack: StackSettings) {
+        do {
+            return (try environment(), try settings())
+        } catch {
+            UsageFailure("\(error)").exit()
+        }
+    }
+
     /// Everything a phase command needs, with the lock held for the command's lifetime.
     func session(command: String) async throws -> PhaseSession {
         let definition = loadRunbook()
-        let environment: [String: String]
-        let stack: StackSettings
-        do {
-            environment = try self.environment()
-            stack = try settings()
-        } catch let failure as UsageFailure {
-            failure.exit()
-        }
+        let (environment, stack) = stackEnvironment()
         let reports = ReportsDirectory(path: reportsDir)
         let lock: RunLock
         do {
@@ -41,9 +49,8 @@ extension GlobalOptions {
             FileHandle.standardError.write(Data("cdbctl: note: took over a stale lock (\(stale), no longer running)\n".utf8))
             reports.audit(command: command, action: "lock", outcome: "stale lock taken over", detail: stale)
         }
-        let projectDirectory = URL(fileURLWithPath: runbook).deletingLastPathComponent().path
         let executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
-                                     projectDirectory: projectDirectory.isEmpty ? "." : projectDirectory,
+                                     projectDirectory: projectDirectory,
                                      reportsDirectory: reportsDir, previousCycle: reports.lastRecord(of: .monitor))
         return PhaseSession(command: command, definition: definition, reports: reports, lock: lock, executor: executor, json: json,
                             skipping: Set(skippedSteps))
