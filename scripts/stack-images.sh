@@ -32,6 +32,17 @@ stand_in() { [ -n "$(docker image inspect -f '{{index .Config.Labels "org.claire
 # A pull that fails (no registry: "no such host", at once) is the normal case here, so it stays quiet.
 pulled() { [ "${CDB_NO_PULL:-0}" != 1 ] && docker pull -q "$1" >/dev/null 2>&1; }
 
+# docker build, its output shown only when it fails.
+build_image() {
+  local tag=$1 dockerfile=$2 context=$3 log
+  log=$(mktemp)
+  if ! docker build -t "$tag" -f "$dockerfile" "$context" >"$log" 2>&1; then
+    tail -n 25 "$log" >&2; rm -f "$log"
+    echo "stack-images: building $tag ($dockerfile) failed" >&2; exit 1
+  fi
+  rm -f "$log"
+}
+
 bootstrap_base() {
   local rootfs
   rootfs=$(mktemp -d /var/tmp/cdb-rootfs.XXXXXX)
@@ -58,7 +69,7 @@ third_party() {
   local tag=$1 dockerfile=$2
   if have "$tag" && ! stand_in "$tag"; then return; fi
   if ! have "$tag" && pulled "$tag"; then return; fi
-  docker build -q -t "$tag" -f "services/images/$dockerfile" services/images >/dev/null
+  build_image "$tag" "services/images/$dockerfile" services/images
 }
 
 binaries() {
@@ -80,7 +91,7 @@ services() {
     cp "$bin/$service" "$context/bin/"
   done
   strip "$context"/bin/* 2>/dev/null || true
-  docker build -q -t "$services_image" -f services/images/services.Dockerfile "$context" >/dev/null
+  build_image "$services_image" services/images/services.Dockerfile "$context"
   rm -rf "$context"
 }
 
