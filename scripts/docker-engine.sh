@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A Docker engine and Compose for the stack, on Debian 12 / Ubuntu.
 #   scripts/docker-engine.sh start   install docker.io, docker-compose and debootstrap if missing; start dockerd
-#                                    in the background unless an engine already answers (pid in .run/dockerd.pid)
+#                                    in the background unless an engine already answers (pid in .run/docker/dockerd.pid)
 #   scripts/docker-engine.sh stop    stop the dockerd this script started (by its recorded pid), nothing else
 # Machines where systemd runs docker need none of this: `start` finds the engine answering and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-state="$PWD/.run"
+state="$PWD/.run/docker"
 pidfile="$state/dockerd.pid"
 mkdir -p "$state"
 

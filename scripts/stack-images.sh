@@ -74,6 +74,7 @@ third_party() {
 
 binaries() {
   local log; log=$(mktemp)
+  bash scripts/setup.sh
   if ! swift build -c release --static-swift-stdlib >"$log" 2>&1; then
     grep -E "error" "$log" >&2 || tail -n 20 "$log" >&2
     echo "stack-images: swift build failed" >&2; rm -f "$log"; exit 1

@@ -13,7 +13,7 @@ report="$root/reports/stack-test.txt"
 project="cdb_stacktest"
 prefix="stacktest_"
 
-engine_pid_before=$(cat .run/dockerd.pid 2>/dev/null || true)
+engine_pid_before=$(cat .run/docker/dockerd.pid 2>/dev/null || true)
 timings=()
 stage() { # label, command...
   local label=$1 start=$SECONDS; shift
@@ -46,7 +46,7 @@ cleanup() {
     if [ -n "$(leftovers)" ]; then echo "stack-test: FAILED: left behind: $(leftovers | tr '\n' ' ')" >&2; status=1; fi
   fi
   # Stop the engine only if this test started it.
-  if [ -z "$engine_pid_before" ] && [ -f .run/dockerd.pid ]; then bash scripts/docker-engine.sh stop || status=1; fi
+  if [ -z "$engine_pid_before" ] && [ -f .run/docker/dockerd.pid ]; then bash scripts/docker-engine.sh stop || status=1; fi
   rm -rf "$work"
   exit $status
 }
