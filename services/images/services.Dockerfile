@@ -8,4 +8,3 @@ RUN apt-get update \
  && useradd --system --no-create-home --shell /usr/sbin/nologin cdb
 COPY bin/ /usr/local/bin/
 USER cdb
-EXPOSE 8000 8001 8002 8003 8004
