@@ -10,8 +10,8 @@ state="$PWD/.run/docker"
 pidfile="$state/dockerd.pid"
 mkdir -p "$state"
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
-  echo "docker-engine: '$*' needs root (or sudo)" >&2; exit 2; fi; }
+root=(); [ "$(id -u)" -eq 0 ] || root=(sudo)
+as_root() { "${root[@]}" "$@"; }
 
 started_here() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
@@ -29,7 +29,8 @@ stop_engine() {
 try_driver() {
   local driver=$1 log="$state/dockerd.log"
   echo "docker-engine: starting dockerd (storage driver $driver, log $log)"
-  as_root dockerd --storage-driver="$driver" >>"$log" 2>&1 </dev/null &
+  # Started directly, not through a shell function, so $! is dockerd itself (or sudo, which forwards signals).
+  "${root[@]}" dockerd --storage-driver="$driver" >>"$log" 2>&1 </dev/null &
   echo $! > "$pidfile"
   for _ in $(seq 1 150); do
     docker info >/dev/null 2>&1 && return 0

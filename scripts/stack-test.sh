@@ -131,7 +131,7 @@ write_env
 stage "images (bootstrap, swift build, stand-ins)" bash scripts/stack-images.sh
 stage "compose up -d" stack up -d
 stage "until every container is healthy" stack wait-healthy
-stage "probe tick → PostgreSQL" probe_tick
+stage "probe tick -> PostgreSQL rows" probe_tick
 stage "prometheus targets" prometheus_targets
 stage "down/up keeps data" survive_restart
 stage "pg_dump backup and restore" backup_restore
