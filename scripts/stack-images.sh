@@ -6,7 +6,8 @@
 #     under the very tags the compose file names (services/images/*.Dockerfile);
 #   - debian:bookworm-slim itself, when it cannot be pulled: debootstrap + docker import;
 #   - grafana: kept or pulled; Debian does not package it, so without a registry it is not deployed.
-# Prints the time of each stage and the image sizes. Tags come from .env (CDB_*_IMAGE), as in the compose file.
+# Prints the time of each stage and the image sizes. Tags come from .env (CDB_*_IMAGE), as in the compose file;
+# CDB_NO_PULL=1 skips the registry (no pull attempts at all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"

@@ -128,7 +128,7 @@ backup_restore() {
 
 stage "docker engine" bash scripts/docker-engine.sh start
 write_env
-stage "images (bootstrap, swift build, stand-ins)" bash scripts/stack-images.sh
+stage "images (bootstrap, swift build, stand-ins)" env CDB_ENV_FILE="$env_file" bash scripts/stack-images.sh
 stage "compose up -d" stack up -d
 stage "until every container is healthy" stack wait-healthy
 stage "probe tick -> PostgreSQL rows" probe_tick
