@@ -4,6 +4,7 @@ import PostgresClient
 import Testing
 import TradeStore
 import TradingCore
+import YAMLParser
 
 @Suite("Grafana dashboard")
 struct DashboardSQLTests {
@@ -17,7 +18,7 @@ struct DashboardSQLTests {
         ])
         let provisioned = try StackFiles.yaml("grafana/provisioning/datasources/datasources.yml")
         var sources: [String: String] = [:]
-        if case .sequence(let items)? = provisioned["datasources"]?.kind {
+        if let list = provisioned["datasources"], case .sequence(let items) = list.kind {
             for item in items { if let uid = item["uid"]?.scalar, let type = item["type"]?.scalar { sources[uid] = type } }
         }
         #expect(sources == ["cdb-prometheus": "prometheus", "cdb-postgres": "postgres"])

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import LocalServers
+import PostgresClient
 import Testing
 import YAMLParser
 
@@ -13,9 +14,9 @@ struct MetricNameTests {
 
         var queried: [(where: String, name: String)] = []
         let alerts = try StackFiles.yaml("prometheus/alerts.yml")
-        if case .sequence(let groups)? = alerts["groups"]?.kind {
+        if let list = alerts["groups"], case .sequence(let groups) = list.kind {
             for group in groups {
-                guard case .sequence(let rules)? = group["rules"]?.kind else { continue }
+                guard let ruleList = group["rules"], case .sequence(let rules) = ruleList.kind else { continue }
                 for rule in rules {
                     guard let expr = rule["expr"] else { continue }
                     let place = "services/prometheus/alerts.yml:\(expr.mark) (\(rule["alert"]?.scalar ?? "?"))"
