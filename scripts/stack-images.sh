@@ -7,7 +7,7 @@
 #   - debian:bookworm-slim itself, when it cannot be pulled: debootstrap + docker import;
 #   - grafana: kept or pulled; Debian does not package it, so without a registry it is not deployed.
 # Prints the time of each stage and the image sizes. Tags come from .env (CDB_*_IMAGE), as in the compose file;
-# CDB_NO_PULL=1 skips the registry (no pull attempts at all).
+# CDB_NO_PULL=1 skips the registry (no pull attempts at all); DEBIAN_MIRROR is debootstrap's mirror.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -49,13 +49,20 @@ bootstrap_base() {
   rootfs=$(mktemp -d /var/tmp/cdb-rootfs.XXXXXX)
   echo "stack-images: debootstrap bookworm (minbase) into $rootfs"
   debootstrap --variant=minbase bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$rootfs.log" 2>&1 \
-    || { echo "stack-images: debootstrap failed; its log ends:" >&2; tail -n 5 "$rootfs.log" >&2; rm -rf "$rootfs"; exit 1; }
+    || { echo "stack-images: debootstrap failed; its log ends:" >&2; tail -n 5 "$rootfs.log" >&2; remove_rootfs "$rootfs"; exit 1; }
   # What the official slim image leaves out too: package caches and lists, docs, man pages, locales.
   tar -C "$rootfs" -c --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' \
       --exclude='./var/cache/apt/*' --exclude='./var/lib/apt/lists/*' --exclude='./usr/share/doc/*' \
       --exclude='./usr/share/man/*' --exclude='./usr/share/locale/*' . \
     | docker import -c 'CMD ["bash"]' -c 'LABEL org.claire-de-binare.stand-in=debian' - "$base_image" >/dev/null
-  rm -rf "$rootfs" "$rootfs.log"
+  remove_rootfs "$rootfs"
+}
+
+# debootstrap mounts /proc and /sys inside the root file system; a failed run may leave them mounted.
+remove_rootfs() {
+  local mounted
+  for mounted in "$1/proc" "$1/sys"; do mountpoint -q "$mounted" && umount "$mounted"; done
+  rm -rf --one-file-system "$1" "$1.log"
 }
 
 base() {
@@ -92,7 +99,7 @@ services() {
   for service in cdb_ws cdb_core cdb_risk cdb_execution cdb_db_writer; do
     cp "$bin/$service" "$context/bin/"
   done
-  strip "$context"/bin/* 2>/dev/null || true
+  strip "$context"/bin/*
   build_image "$services_image" services/images/services.Dockerfile "$context"
   rm -rf "$context"
 }
