@@ -134,6 +134,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// The stack's configuration (services/): dashboard SQL on the real schema, metric names on running services.
+        .testTarget(
+            name: "StackConfigTests",
+            dependencies: ["LocalServers", "HTTPClient", "PostgresClient", "TradeStore", "TradingCore", "YAMLParser"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # The main job: build everything, start the stack and show its health.
-#   scripts/run.sh        start (or keep) the local stack and print `cdbctl health`
-#   scripts/run.sh stop   stop what this script started
-# Until the Docker stack exists this runs Redis, PostgreSQL and the services as local processes
-# under .run/ (ports from .env or the defaults below; none of this touches a system-wide server).
+#   scripts/run.sh         the Docker stack (scripts/stack.sh up: engine, images, nine containers
+#                          or eight without a Grafana image), then `cdbctl health`
+#   scripts/run.sh local   Redis, PostgreSQL and the services as local processes under .run/ instead
+#                          (ports from .env or the defaults below; no system-wide server is touched)
+#   scripts/run.sh stop    stop what either way started (the stack's data volumes stay)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+
+if [ -z "${1:-}" ]; then
+  bash scripts/stack.sh up
+  echo
+  "$(swift build -c release --static-swift-stdlib --show-bin-path)/cdbctl" health --timeout 3 || true
+  exit 0
+fi
 state="$root/.run"
 mkdir -p "$state"
 
@@ -28,7 +36,11 @@ stop_all() {
   done
 }
 
-if [ "${1:-}" = "stop" ]; then stop_all; echo "stopped"; exit 0; fi
+if [ "${1:-}" = "stop" ]; then
+  if [ -f .env ] && docker info >/dev/null 2>&1; then bash scripts/stack.sh down; fi
+  stop_all
+  echo "stopped"; exit 0
+fi
 
 bash scripts/setup.sh
 echo "building (release)…"

@@ -2,7 +2,9 @@
 # Runs the test suite: `scripts/test.sh [unit|integration|stack|all]` (default: all).
 #   unit         pure logic, no servers (seconds)
 #   integration  real redis-server and PostgreSQL, started by the tests themselves on free ports
-#   stack        the real Docker engine with the nine containers (skipped until the stack exists)
+#                (includes StackConfigTests: the dashboard's SQL and the alerts' metric names)
+#   stack        promtool on the Prometheus files, then the nine-container stack on a real Docker engine
+#                (scripts/stack-test.sh: installs and starts the engine when needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,11 +16,16 @@ case "$layer" in
 esac
 
 bash scripts/setup.sh
-swift build --build-tests
+if [ "$layer" != stack ]; then swift build --build-tests; fi
+
+stack_layer() {
+  bash scripts/check-prometheus.sh
+  bash scripts/stack-test.sh
+}
 
 case "$layer" in
   unit)        swift test --skip-build --filter "$unit" ;;
   integration) swift test --skip-build --skip "$unit" --skip 'StackTests' ;;
-  stack)       swift test --skip-build --filter 'StackTests' ;;
-  all)         swift test --skip-build ;;
+  stack)       stack_layer ;;
+  all)         swift test --skip-build; stack_layer ;;
 esac

@@ -38,14 +38,21 @@ public struct ServiceMetrics: Sendable {
                          labels: [("from", source)])
     }
 
-    /// The text exposition, with the process' resident memory refreshed first.
+    /// The text exposition, with the process' resident memory and its memory limit refreshed first.
     public func exposition() -> [UInt8] {
         residentMemory.set(to: Double(Self.residentMemoryBytes()))
+        memoryLimit.set(to: Double(Self.memoryLimitBytes()))
         return registry.emitToBuffer()
     }
 
     private var residentMemory: Gauge {
         registry.makeGauge(descriptor: Self.descriptor("process_resident_memory_bytes", "Resident set size of the service process"),
+                           labels: [("service", service)])
+    }
+
+    /// What "memory > 90 %" is measured against (the container's mem_limit).
+    private var memoryLimit: Gauge {
+        registry.makeGauge(descriptor: Self.descriptor("process_memory_limit_bytes", "Memory limit of the service's cgroup (0: none)"),
                            labels: [("service", service)])
     }
 
@@ -59,6 +66,17 @@ public struct ServiceMetrics: Sendable {
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
             return kilobytes * 1024
+        }
+        return 0
+    }
+
+    /// The cgroup's memory limit: v2 `memory.max`, else v1 `memory.limit_in_bytes`; 0 when there is none.
+    static func memoryLimitBytes() -> Int {
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            // v2 writes "max" when unlimited, v1 a page-rounded Int64.max.
+            guard let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes < 1 << 62 else { return 0 }
+            return bytes
         }
         return 0
     }
