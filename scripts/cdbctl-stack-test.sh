@@ -3,7 +3,7 @@
 #   scripts/cdbctl-stack-test.sh ENV_FILE CONTAINER_PREFIX
 # preflight → go → start → monitor must be green on the healthy stack; then each fault turns the right item
 # red with its reason: a stopped service (monitor, then the container-crash playbook brings it back), a broken
-# .env (go), a dropped table (go). A daily report is written, and the emergency stop runs twice (harmless).
+# .env (go), a missing table (go). A daily report is written, and the emergency stop runs twice (harmless).
 # Also times `cdbctl preflight`'s checks next to the seed's §2 shell commands run one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,9 +83,12 @@ cat "$work/go-env.txt"
 expect_text "$work/go-env.txt" "MAX_DAILY_DRAWDOWN_PCT: '0.9' is outside 0.01–0.5"
 expect_text "$work/go-env.txt" "go: NO-GO"
 
-echo "== fault: a dropped table"
-docker exec "${prefix}cdb_postgres" psql -q -U claire_user -d claire_de_binare -c "DROP TABLE trades"
-expect_exit 1 "$work/go-table.txt" cdbctl go
+echo "== fault: a table gone from the schema (renamed away, then back, so the stop below can back up all five)"
+docker exec "${prefix}cdb_postgres" psql -q -U claire_user -d claire_de_binare -c "ALTER TABLE trades RENAME TO trades_gone"
+status=0; cdbctl go >"$work/go-table.txt" 2>&1 || status=$?
+docker exec "${prefix}cdb_postgres" psql -q -U claire_user -d claire_de_binare -c "ALTER TABLE trades_gone RENAME TO trades"
+cat "$work/go-table.txt"
+[ "$status" -eq 1 ] || fail "go without the trades table exited $status, expected 1"
 expect_text "$work/go-table.txt" "missing: trades"
 expect_text "$work/go-table.txt" "go: NO-GO"
 

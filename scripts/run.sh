@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: build everything, start the stack and show its health.
+# The main job: build everything, start the stack, run the runbook on it.
 #   scripts/run.sh         the Docker stack (scripts/stack.sh up: engine, images, nine containers
-#                          or eight without a Grafana image), then `cdbctl health`
+#                          or eight without a Grafana image), then `cdbctl health`, preflight, go, start,
+#                          one monitor cycle and the daily report, with their verdicts
 #   scripts/run.sh local   Redis, PostgreSQL and the services as local processes under .run/ instead
 #                          (ports from .env or the defaults below; no system-wide server is touched)
 #   scripts/run.sh stop    stop what either way started (the stack's data volumes stay)
@@ -11,8 +12,21 @@ root="$PWD"
 
 if [ -z "${1:-}" ]; then
   bash scripts/stack.sh up
+  cdbctl="$(swift build -c release --static-swift-stdlib --show-bin-path)/cdbctl"
   echo
-  "$(swift build -c release --static-swift-stdlib --show-bin-path)/cdbctl" health --timeout 3 || true
+  "$cdbctl" health --timeout 3 || true
+  # The runbook on the stack just brought up: preflight (with the unit and integration suites; coverage, a
+  # warning step that rebuilds everything instrumented, is left out), go, start, one monitor cycle, the daily report.
+  verdicts=()
+  for phase in "preflight --skip coverage" go start monitor "report daily"; do
+    echo; echo "== cdbctl $phase"
+    status=0
+    # shellcheck disable=SC2086
+    "$cdbctl" $phase || status=$?
+    verdicts+=("$(printf '%-26s exit %d' "cdbctl $phase" "$status")")
+  done
+  echo; echo "verdicts (records and reports under reports/, every action in reports/audit.jsonl):"
+  printf '  %s\n' "${verdicts[@]}"
   exit 0
 fi
 state="$root/.run"

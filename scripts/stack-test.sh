@@ -135,6 +135,7 @@ stage "probe tick -> PostgreSQL rows" probe_tick
 stage "prometheus targets" prometheus_targets
 stage "down/up keeps data" survive_restart
 stage "pg_dump backup and restore" backup_restore
+stage "cdbctl: the runbook end to end" bash scripts/cdbctl-stack-test.sh "$env_file" "$prefix"
 stage "teardown" stack down -v --remove-orphans
 [ -z "$(leftovers)" ] || fail "left behind after down -v: $(leftovers | tr '\n' ' ')"
 
