@@ -35,10 +35,13 @@ echo "preflight with the unit and integration suites: $((SECONDS - start)) s"
 
 echo "== timing: the preflight's checks against the seed's §2 commands, one after another"
 set -a; . "$env_file"; set +a
-start=$(date +%s.%N)
-cdbctl preflight --skip unit-tests --skip integration-tests --skip coverage >/dev/null 2>&1 || true
-checks=$(echo "$(date +%s.%N) - $start" | bc)
-start=$(date +%s.%N)
+milliseconds() { echo $(( $(date +%s%N) / 1000000 )); }
+start=$(milliseconds)
+# Its own reports directory: this partial preflight must not become the record `go` judges.
+.build/debug/cdbctl preflight --skip unit-tests --skip integration-tests --skip coverage --env-file "$env_file" \
+  --reports-dir "$work/timing-reports" >/dev/null 2>&1 || true
+checks=$(( $(milliseconds) - start ))
+start=$(milliseconds)
 {
   docker ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
   for port in "$CDB_WS_PORT" "$CDB_CORE_PORT" "$CDB_RISK_PORT" "$CDB_EXECUTION_PORT"; do curl -fsS "http://127.0.0.1:$port/health"; done
@@ -48,8 +51,8 @@ start=$(date +%s.%N)
   curl -fsS "http://127.0.0.1:$CDB_PROMETHEUS_PORT/api/v1/targets"
   curl -fsS "http://127.0.0.1:$CDB_PROMETHEUS_PORT/api/v1/rules"
 } >/dev/null 2>&1 || true
-manual=$(echo "$(date +%s.%N) - $start" | bc)
-printf 'cdbctl preflight (checks only, concurrent, incl. restore check): %.2f s; seed §2 commands in sequence (no restore check): %.2f s\n' "$checks" "$manual" \
+manual=$(( $(milliseconds) - start ))
+printf 'cdbctl preflight (checks only, concurrent, incl. restore check): %d ms; seed §2 commands in sequence (no restore check): %d ms\n' "$checks" "$manual" \
   | tee -a "$work/timing.txt"
 
 echo "== cdbctl go"
