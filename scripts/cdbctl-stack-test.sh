@@ -34,7 +34,7 @@ expect_exit 0 "$work/preflight.txt" cdbctl preflight --skip coverage
 echo "preflight with the unit and integration suites: $((SECONDS - start)) s"
 
 echo "== timing: the preflight's checks against the seed's §2 commands, one after another"
-set -a; . "$env_file"; set +a
+setting() { sed -n "s/^$1=//p" "$env_file"; }   # not sourced: cdbctl's process environment would override the file
 milliseconds() { echo $(( $(date +%s%N) / 1000000 )); }
 start=$(milliseconds)
 # Its own reports directory: this partial preflight must not become the record `go` judges.
@@ -43,13 +43,15 @@ start=$(milliseconds)
 checks=$(( $(milliseconds) - start ))
 start=$(milliseconds)
 {
-  docker ps -a --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
-  for port in "$CDB_WS_PORT" "$CDB_CORE_PORT" "$CDB_RISK_PORT" "$CDB_EXECUTION_PORT"; do curl -fsS "http://127.0.0.1:$port/health"; done
+  docker ps -a --filter "label=com.docker.compose.project=$(setting COMPOSE_PROJECT_NAME)"
+  for port in "$(setting CDB_WS_PORT)" "$(setting CDB_CORE_PORT)" "$(setting CDB_RISK_PORT)" "$(setting CDB_EXECUTION_PORT)"; do
+    curl -fsS "http://127.0.0.1:$port/health"
+  done
   docker exec "${prefix}cdb_postgres" psql -U claire_user -d claire_de_binare -c '\dt'
   docker exec "${prefix}cdb_postgres" pg_dump -U claire_user -d claire_de_binare > "$work/backup_pre_paper_run.sql"
   ls -lh "$work/backup_pre_paper_run.sql"
-  curl -fsS "http://127.0.0.1:$CDB_PROMETHEUS_PORT/api/v1/targets"
-  curl -fsS "http://127.0.0.1:$CDB_PROMETHEUS_PORT/api/v1/rules"
+  curl -fsS "http://127.0.0.1:$(setting CDB_PROMETHEUS_PORT)/api/v1/targets"
+  curl -fsS "http://127.0.0.1:$(setting CDB_PROMETHEUS_PORT)/api/v1/rules"
 } >/dev/null 2>&1 || true
 manual=$(( $(milliseconds) - start ))
 printf 'cdbctl preflight (checks only, concurrent, incl. restore check): %d ms; seed §2 commands in sequence (no restore check): %d ms\n' "$checks" "$manual" \
