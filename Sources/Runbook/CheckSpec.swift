@@ -95,6 +95,8 @@ public struct ContainerCheck: Sendable {
     /// Services that may be absent (Grafana without a registry): reported "not deployed", never passed.
     public var optional: [String]
     public var requireHealthy: Bool
+    /// False for checks of one aspect (memory) that leave a stopped container to the crash check.
+    public var requireRunning: Bool
     public var maxRestarts: Int?
     public var memoryMaxPercent: Double?
 }
@@ -185,6 +187,7 @@ struct CheckSpecDecoder {
             return .containers(ContainerCheck(
                 services: strings(reader, "services", what: what) ?? [], optional: strings(reader, "optional", what: what) ?? [],
                 requireHealthy: reader.optional("healthy", as: Bool.self) ?? true,
+                requireRunning: reader.optional("running", as: Bool.self) ?? true,
                 maxRestarts: reader.optional("max_restarts", as: Int.self),
                 memoryMaxPercent: reader.optional("memory_max_pct", as: Double.self)))
         case "http":
@@ -270,7 +273,7 @@ struct CheckSpecDecoder {
     static let keys: [String: [String]] = [
         "env": ["rules", "rules_file"],
         "host": ["memory_min", "disk_min", "disk_path"],
-        "containers": ["services", "optional", "healthy", "max_restarts", "memory_max_pct"],
+        "containers": ["services", "optional", "healthy", "running", "max_restarts", "memory_max_pct"],
         "http": ["services", "url", "path", "status", "expect", "max_latency"],
         "redis": ["op", "stream", "streams", "max_lag", "within"],
         "sql": ["query", "file", "expect", "min_rows", "includes"],

@@ -123,6 +123,7 @@ public struct StackExecutor: StepExecutor {
             figures["restarts.\(service)"] = Double(container.restartCount)
             var issues: [String] = []
             if container.state != "running" {
+                guard check.requireRunning else { continue }
                 issues.append("is \(container.state)" + (container.state == "exited" ? " (exit code \(container.exitCode))" : ""))
             } else if check.requireHealthy, container.health != "healthy" {
                 issues.append(container.health.map { "is \($0)" } ?? "has no healthcheck")
@@ -177,17 +178,21 @@ public struct StackExecutor: StepExecutor {
                 if let maxLatency = check.maxLatency, latency > maxLatency {
                     issues.append("took \(latency.secondsText) (allowed \(maxLatency.secondsText))")
                 }
+                var found: [String] = []
                 if !check.conditions.isEmpty {
                     if let document = JSONValue(json: response.body) {
                         for condition in check.conditions {
-                            let (holds, found) = condition.evaluate(document)
-                            if !holds { issues.append("\(condition) does not hold: \(found)") }
+                            let (holds, value) = condition.evaluate(document)
+                            found.append(value)
+                            if !holds { issues.append("\(condition) does not hold: \(value)") }
                         }
                     } else {
                         issues.append("answer is not JSON: \(response.text.prefix(120))")
                     }
                 }
-                if issues.isEmpty { passed.append("\(name) \(response.status) in \(latency.secondsText)") } else { problems.append("\(url) " + issues.joined(separator: "; ")) }
+                // The values behind the conditions are the point of a status check (the drawdown, the exposure).
+                let values = check.conditions.contains { $0.op != .equal } ? " (" + found.joined(separator: ", ") + ")" : ""
+                if issues.isEmpty { passed.append("\(name) \(response.status) in \(latency.secondsText)\(values)") } else { problems.append("\(url) " + issues.joined(separator: "; ")) }
             } catch {
                 problems.append("\(error)")
             }
@@ -333,7 +338,9 @@ public struct StackExecutor: StepExecutor {
         if let first = rows.first {
             for column in rows.columns { if let value = first[column].flatMap(Double.init) { figures[column] = value } }
         }
-        let summary = found.isEmpty ? "\(rows.count) rows" : found.joined(separator: ", ")
+        let summary = found.isEmpty
+            ? (check.includes.isEmpty ? "\(rows.count) rows" : "\(check.includes.joined(separator: ", ")) present (\(rows.count) rows)")
+            : found.joined(separator: ", ")
         return problems.isEmpty ? .pass(summary, figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
     }
 
