@@ -8,13 +8,14 @@ struct RecentIDsTests {
     @Test("saved as the ordered ids once; reloads with the same members, order and eviction")
     func roundTrip() throws {
         var ids = RecentIDs(capacity: 3)
-        for id in ["a", "b", "c", "d"] { #expect(ids.insert(id)) }
+        let inserted = ["a", "b", "c", "d"].map { ids.insert($0) }
+        #expect(inserted == [true, true, true, true])
         let data = try EventCoding.encoder.encode(ids)
         #expect(String(decoding: data, as: UTF8.self) == #"{"capacity":3,"order":["b","c","d"]}"#)
         var restored = try EventCoding.decoder.decode(RecentIDs.self, from: data)
         #expect(restored == ids)
-        #expect(!restored.insert("c"))
-        #expect(restored.insert("e"))
+        let again = (duplicate: restored.insert("c"), fresh: restored.insert("e"))
+        #expect(!again.duplicate && again.fresh)
         #expect(!restored.contains("b"))
     }
 
@@ -23,6 +24,7 @@ struct RecentIDsTests {
         let saved = Data(#"{"capacity":3,"members":["c","b"],"order":["b","c"]}"#.utf8)
         var restored = try EventCoding.decoder.decode(RecentIDs.self, from: saved)
         #expect(restored.contains("b") && restored.contains("c"))
-        #expect(!restored.insert("b"))
+        let duplicate = restored.insert("b")
+        #expect(!duplicate)
     }
 }
