@@ -73,16 +73,23 @@ public enum ServiceMain {
     }
 }
 
-/// A worker that runs `body` every `interval` until shutdown (periodic snapshots, housekeeping).
+/// A worker that runs `body` every `interval` until shutdown (periodic snapshots, housekeeping), then
+/// `atShutdown` once. A service group stops its services in reverse order, so a task listed before the
+/// stream consumers runs `atShutdown` after their last batches.
 public struct PeriodicTask: Service {
     private let interval: Duration
     private let logger: Logger
     private let body: @Sendable () async throws -> Void
+    private let atShutdown: (@Sendable () async throws -> Void)?
 
-    public init(every interval: Duration, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) {
+    public init(
+        every interval: Duration, logger: Logger, atShutdown: (@Sendable () async throws -> Void)? = nil,
+        _ body: @escaping @Sendable () async throws -> Void
+    ) {
         self.interval = interval
         self.logger = logger
         self.body = body
+        self.atShutdown = atShutdown
     }
 
     public func run() async throws {
@@ -90,5 +97,6 @@ public struct PeriodicTask: Service {
             try? await Task.sleep(for: interval)
             do { try await body() } catch { logger.error("periodic task failed", metadata: ["error": "\(error)"]) }
         }
+        do { try await atShutdown?() } catch { logger.error("shutdown task failed", metadata: ["error": "\(error)"]) }
     }
 }

@@ -44,6 +44,25 @@ public struct RecentIDs: Codable, Sendable, Equatable {
         self.capacity = capacity
     }
 
+    // Saved as the ordered ids only: the set is rebuilt on load, so cdb_risk's saved state carries each
+    // id once (it was half the state's size and encoding time). States saved with `members` still load.
+    private enum CodingKeys: String, CodingKey {
+        case order, capacity
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        capacity = try container.decode(Int.self, forKey: .capacity)
+        order = try container.decode([String].self, forKey: .order)
+        members = Set(order)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(order, forKey: .order)
+        try container.encode(capacity, forKey: .capacity)
+    }
+
     public func contains(_ id: String) -> Bool { members.contains(id) }
 
     /// Records `id`; returns false when it was already there (a duplicate).

@@ -9,8 +9,15 @@ import TradingCore
 ///
 /// It consumes three streams (market data for marks, signals to judge, execution results to book)
 /// and keeps everything in one actor, so every decision sees one consistent portfolio. The state is
-/// saved to Redis after every batch, before that batch is acknowledged: a restart resumes where it
-/// stopped and redelivered events are recognised by id.
+/// saved to Redis before a batch that changed a decision is acknowledged (signals judged, fills booked,
+/// orders or alerts sent, a new UTC day): a restart resumes where it stopped and redelivered events are
+/// recognised by id. A market-data batch that only moved marks (and the equity peak with them) is not
+/// saved on its own: such changes are saved once the oldest is `markSaveDelay` old, by the next batch or
+/// the once-a-second `tick()`, and at a graceful stop. Saving the whole state per tick made the signals
+/// queue behind the saves. So a crash (SIGKILL, power) loses at most the mark-to-market of the last
+/// `markSaveDelay` (plus up to a second when no tick followed): the next ticks restore the marks; a peak
+/// reached and lost again inside that window is forgotten, so the circuit breaker measures from the
+/// earlier peak.
 public actor RiskStage {
     /// Everything that must survive a restart.
     struct State: Codable {
@@ -27,14 +34,18 @@ public actor RiskStage {
     private var state: State
     private let clock: TradingClock
     private let snapshotInterval: TimeInterval
+    private let markSaveDelay: Duration
+    /// When the oldest change not yet in Redis was made; nil while the saved state is current.
+    private var unsavedSince: ContinuousClock.Instant?
     private let publisher: EventPublisher
     private let store: RedisConnection
     private let logger: Logger
     private let gauges: RiskGauges
 
-    /// Loads the saved state from Redis, or starts a fresh account with `engine`.
+    /// Loads the saved state from Redis, or starts a fresh account with `engine`. `markSaveDelay`: how long
+    /// changes that only move marks may stay unsaved (zero saves after every batch).
     public init(
-        engine: RiskEngine, clock: TradingClock, snapshotInterval: Duration, redis: RedisConfiguration,
+        engine: RiskEngine, clock: TradingClock, snapshotInterval: Duration, markSaveDelay: Duration, redis: RedisConfiguration,
         publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger
     ) async throws {
         let store = try await RedisConnection(redis)
@@ -52,6 +63,7 @@ public actor RiskStage {
         self.state = restored ?? State(engine: engine)
         self.clock = clock
         self.snapshotInterval = interval
+        self.markSaveDelay = markSaveDelay
         self.publisher = publisher
         self.store = store
         self.logger = logger
@@ -66,9 +78,12 @@ public actor RiskStage {
     /// Marks the portfolio with each tick, sells what drifted past a limit, snapshots when due.
     public func handleMarketData(_ entries: [StreamEntry]) async throws {
         var outgoing: [(stream: String, payload: String)] = []
+        let day = state.engine.currentUTCDay
+        var marked = false
         for entry in entries {
             // A cdbctl probe only proves the flow; its price and time must not move marks or the market clock.
             guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry), tick.source != .probe else { continue }
+            marked = true
             if clock == .market { state.marketTime = max(state.marketTime ?? tick.eventTime, tick.eventTime) }
             let before = state.engine.tradingState
             state.engine.mark(tick)
@@ -78,7 +93,9 @@ public actor RiskStage {
             }
             snapshotIfDue(at: clock.now(for: tick.eventTime), &outgoing)
         }
-        try await finish(outgoing)
+        guard marked else { return }
+        // A new UTC day resets the day-start equity and lifts a day halt: a decision, saved at once.
+        try await finish(outgoing, onlyMarks: outgoing.isEmpty && state.engine.currentUTCDay == day)
     }
 
     /// Judges each new signal: an order, or a rejection with its reason.
@@ -121,13 +138,17 @@ public actor RiskStage {
     }
 
     /// Publishes the periodic snapshot when its time has come; on a timer, for a quiet live market
-    /// (in market mode snapshots follow the ticks instead).
+    /// (in market mode snapshots follow the ticks instead). Saves marks that waited long enough.
     public func tick() async throws {
-        guard clock == .wall else { return }
         var outgoing: [(stream: String, payload: String)] = []
-        snapshotIfDue(at: Date(), &outgoing)
-        guard !outgoing.isEmpty else { return }
-        try await finish(outgoing)
+        if clock == .wall { snapshotIfDue(at: Date(), &outgoing) }
+        guard !outgoing.isEmpty || unsavedSince != nil else { return }
+        try await finish(outgoing, onlyMarks: outgoing.isEmpty)
+    }
+
+    /// Saves whatever is not saved yet; at a graceful stop.
+    public func flush() async throws {
+        if unsavedSince != nil { try await save() }
     }
 
     /// Operator action behind `POST /circuit-breaker/reset`.
@@ -172,11 +193,30 @@ public actor RiskStage {
     }
 
     /// Saves the state, then publishes: a crash in between redelivers the batch, which is then recognised.
-    private func finish(_ outgoing: [(stream: String, payload: String)]) async throws {
-        let encoded = try EventCoding.encoder.encode(state)
-        try await store.command(["SET", Self.stateKey, Array(encoded)])
-        try await publisher.publish(outgoing)
+    /// `onlyMarks`: nothing but marks changed, saved only once the oldest unsaved change is `markSaveDelay` old.
+    private func finish(_ outgoing: [(stream: String, payload: String)], onlyMarks: Bool = false) async throws {
+        if onlyMarks {
+            let now = ContinuousClock.now
+            if unsavedSince == nil { unsavedSince = now }
+            if let since = unsavedSince, now - since >= markSaveDelay { try await save() }
+        } else {
+            try await save()
+            try await publisher.publish(outgoing)
+        }
         gauges.update(status())
+    }
+
+    private func save() async throws {
+        let encoded = try EventCoding.encoder.encode(state)
+        // Changes made while the SET is in flight (the actor is reentrant) are not in `encoded`: they start a new wait.
+        let unsaved = unsavedSince
+        unsavedSince = nil
+        do {
+            try await store.command(["SET", Self.stateKey, Array(encoded)])
+        } catch {
+            if let unsaved { unsavedSince = min(unsaved, unsavedSince ?? unsaved) }
+            throw error
+        }
     }
 
     /// The next multiple of `interval` since the epoch after `date` (hourly snapshots land on the hour).

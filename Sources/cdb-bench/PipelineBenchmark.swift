@@ -67,7 +67,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         try await bus.command("FLUSHALL")
 
         try await replay(fleet: fleet, redis: redis, postgres: postgres, bus: bus, into: &figures)
-        figures.idleRSS = fleet.residentMemory().map { .init(service: $0.name, bytes: $0.bytes) }
+        figures.idleRSS = fleet.residentMemory().map { .init(service: $0.name, bytes: $0.bytes, anonymousBytes: $0.anonymousBytes) }
         fleet.stopAll()
 
         try await bus.command("FLUSHALL")  // the latency run starts from a fresh account and empty streams
@@ -253,6 +253,7 @@ struct PipelineFigures: Codable {
     struct Memory: Codable {
         var service: String
         var bytes: Int
+        var anonymousBytes: Int
     }
 
     var binaries: String
@@ -306,7 +307,9 @@ struct PipelineFigures: Codable {
         ]
         for memory in idleRSS {
             lines.append(tableRow("  \(memory.service)", Double(memory.bytes) / 1_048_576, "MB", format: "%12.1f")
-                + "   target < \(PipelineBenchmark.rssTargetBytes / 1_048_576) MB  \(verdict(memory.bytes < PipelineBenchmark.rssTargetBytes))")
+                + "   target < \(PipelineBenchmark.rssTargetBytes / 1_048_576) MB  \(verdict(memory.bytes < PipelineBenchmark.rssTargetBytes))"
+                + String(format: "   (anonymous %.1f MB, mapped files %.1f MB)",
+                         Double(memory.anonymousBytes) / 1_048_576, Double(memory.bytes - memory.anonymousBytes) / 1_048_576))
         }
         return lines.joined(separator: "\n")
     }

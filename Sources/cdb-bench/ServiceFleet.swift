@@ -46,13 +46,16 @@ final class ServiceFleet {
         throw BenchmarkFailure("\(name) did not become healthy; last lines of its log:\n\(tail)")
     }
 
-    /// VmRSS of every running service, in bytes, in start order.
-    func residentMemory() -> [(name: String, bytes: Int)] {
+    /// VmRSS of every running service and its anonymous part (RssAnon; the rest is mapped code, mostly
+    /// the Swift runtime and Foundation shared by all five), in bytes, in start order.
+    func residentMemory() -> [(name: String, bytes: Int, anonymousBytes: Int)] {
         running.map { service in
             let status = (try? String(contentsOfFile: "/proc/\(service.process.pid)/status", encoding: .utf8)) ?? ""
-            let kilobytes = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-                .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
-            return (service.name, kilobytes * 1024)
+            func kilobytes(_ field: String) -> Int {
+                status.split(separator: "\n").first { $0.hasPrefix(field) }
+                    .flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
+            }
+            return (service.name, kilobytes("VmRSS:") * 1024, kilobytes("RssAnon:") * 1024)
         }
     }
 

@@ -9,6 +9,7 @@ struct RiskConfig {
     var startingCapital: Double
     var clock: TradingClock
     var snapshotInterval: Duration
+    var markSaveDelay: Duration
     var resetToken: String
 }
 
@@ -24,19 +25,22 @@ await ServiceMain.run(service: "cdb_risk", defaultPort: 8002) { env in
         startingCapital: env.decimal("STARTING_CAPITAL_USD", default: 100_000, range: 100...1_000_000_000),
         clock: TradingClock(rawValue: env.choice("CLOCK", default: "wall", allowed: ["wall", "market"])) ?? .wall,
         snapshotInterval: .seconds(env.integer("SNAPSHOT_INTERVAL_SEC", default: 3_600, range: 1...86_400)),
+        markSaveDelay: .milliseconds(env.integer("MARK_SAVE_INTERVAL_MS", default: 1_000, range: 0...60_000)),
         resetToken: env.secret("RISK_RESET_TOKEN", default: ""))
 } build: { config, context in
     let stage = try await RiskStage(
         engine: RiskEngine(limits: config.limits, startingCapital: config.startingCapital, startedAt: Date()),
-        clock: config.clock, snapshotInterval: config.snapshotInterval, redis: context.settings.redis,
+        clock: config.clock, snapshotInterval: config.snapshotInterval,
+        markSaveDelay: config.markSaveDelay, redis: context.settings.redis,
         publisher: context.publisher, metrics: context.metrics, logger: context.logger)
     let token = config.resetToken
     return ServiceParts(
         workers: [
+            // First, so it stops after the consumers and saves the marks their last batches moved.
+            PeriodicTask(every: .seconds(1), logger: context.logger, atShutdown: { try await stage.flush() }) { try await stage.tick() },
             context.consumer(.marketData) { try await stage.handleMarketData($0) },
             context.consumer(.signals) { try await stage.handleSignals($0) },
             context.consumer(.orderResults) { try await stage.handleResults($0) },
-            PeriodicTask(every: .seconds(1), logger: context.logger) { try await stage.tick() },
         ],
         checks: [.redis(context.settings.redis)],
         status: { await stage.status() },

@@ -214,4 +214,33 @@ struct ServiceRestartTests {
         try await Task.sleep(for: .milliseconds(700))
         #expect(try await bus.length(of: "orders") == 1)
     }
+
+    @Test("cdb_risk saves a decision at once, a mark only when due or at a graceful stop")
+    func riskSavesMarksLate() async throws {
+        let redis = try await LocalRedisServer()
+        let bus = try await RedisConnection(redis.configuration)
+        let port = try freeLoopbackPort()
+        let (process, log) = try ServiceBinaries.start("cdb_risk", environment: [
+            "REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)", "MARK_SAVE_INTERVAL_MS": "60000"])
+        defer { try? FileManager.default.removeItem(at: log) }
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        func saved() async throws -> String {
+            String(decoding: try await bus.command("GET", RiskStage.stateKey).bytes ?? [], as: UTF8.self)
+        }
+        let now = Date()
+        let signal = TradingSignal(id: "signal-1", symbol: "BTCUSDT", side: .buy, confidence: 1, price: 50_000, strategy: "test",
+                                   reason: "test", eventTime: now, originTickId: "tick-1", priceTime: now)
+        try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
+        _ = try #require(try await nextEvent(bus, stream: "orders", after: "0"))
+        #expect(try await saved().contains("signal-1"))  // saved before the order went out
+
+        let tick = MarketTick(id: "tick-2", symbol: "BTCUSDT", price: 51_234, quantity: 1, eventTime: Date(), source: .synthetic)
+        try await bus.xadd("market_data", fields: [("event", EventEnvelope.encode(tick))])
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await saved().contains("51234") == false)  // a mark alone waits for MARK_SAVE_INTERVAL_MS
+
+        process.send(SIGTERM)
+        #expect(await process.exitStatus() == 0)
+        #expect(try await saved().contains("51234"))  // … but a graceful stop saves it
+    }
 }

@@ -6,8 +6,11 @@ import Foundation
 /// Snake-case keys are declared on each type's `CodingKeys`, so plain `JSONEncoder`s produce the
 /// same key names; this encoder/decoder only adds the timestamp format.
 public enum EventCoding {
-    /// A fresh encoder writing dates as microsecond ISO-8601 UTC strings and keys in sorted order.
-    public static var encoder: JSONEncoder {
+    /// The encoder writing dates as microsecond ISO-8601 UTC strings and keys in sorted order.
+    ///
+    /// One shared instance (never change its options): building a coder per event cost about as much
+    /// as decoding the event itself, and Foundation's coders are Sendable and safe to share across threads.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
@@ -16,10 +19,10 @@ public enum EventCoding {
         // Sorted keys make equal events byte-identical, which keeps stream payloads diffable.
         encoder.outputFormatting = [.sortedKeys]
         return encoder
-    }
+    }()
 
-    /// A fresh decoder accepting the timestamps described at `parseTimestamp(_:)`.
-    public static var decoder: JSONDecoder {
+    /// The shared decoder (see `encoder`) accepting the timestamps described at `parseTimestamp(_:)`.
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -33,7 +36,7 @@ public enum EventCoding {
             return date
         }
         return decoder
-    }
+    }()
 
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, microseconds).
     public static func timestamp(_ date: Date) -> String {
