@@ -16,7 +16,15 @@ export CDB_ENV_FILE="$env_file"   # scripts/stack.sh, run by cdbctl's compose st
 
 swift build --product cdbctl >/dev/null
 cdbctl() { .build/debug/cdbctl "$@" --env-file "$env_file" --reports-dir "$reports"; }
-fail() { echo "cdbctl-stack-test: FAILED: $*" >&2; exit 1; }
+fail() {
+  echo "cdbctl-stack-test: FAILED: $*" >&2
+  # A red test step's whole output is kept by cdbctl; show its failures before the work folder goes.
+  for log in "$reports"/commands/*.log; do
+    [ -e "$log" ] || continue
+    echo "--- failures in $log:" >&2; grep -E "✘|error:" "$log" | head -n 40 >&2
+  done
+  exit 1
+}
 expect_exit() { # expected-status, output-file, command...
   local expected=$1 output=$2 status=0; shift 2
   "$@" >"$output" 2>&1 || status=$?

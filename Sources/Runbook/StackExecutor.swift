@@ -632,8 +632,14 @@ public struct StackExecutor: StepExecutor {
             ? "\(arguments.joined(separator: " ")) succeeded" : "\(counts.passed) passed, \(counts.failed) failed, \(counts.skipped) skipped"
         if result.timedOut { return .fail("\(arguments.joined(separator: " ")) did not finish within \(timeout.secondsText); \(summary)", figures: figures) }
         guard result.status == 0, counts.failed == 0 else {
-            let lastLines = result.output.split(separator: "\n").suffix(5).joined(separator: " | ")
-            return .fail("\(arguments.joined(separator: " ")) exited \(result.status): \(summary); last output: \(lastLines)", figures: figures)
+            let why = counts.failedNames.isEmpty
+                ? "last output: " + result.output.split(separator: "\n").suffix(5).joined(separator: " | ")
+                : "failed: " + counts.failedNames.map { "\"\($0)\"" }.joined(separator: ", ")
+            // The whole output is kept: a red test step is investigated from it, not from five lines.
+            let log = outputFolder("commands") + "/\(ReportsDirectory.stampFormatter.string(from: Date()))-\(arguments.last ?? "command").log"
+            try? FileManager.default.createDirectory(atPath: outputFolder("commands"), withIntermediateDirectories: true)
+            let kept = (try? Data(result.output.utf8).write(to: URL(fileURLWithPath: log))) != nil ? " (output: \(log))" : ""
+            return .fail("\(arguments.joined(separator: " ")) exited \(result.status): \(summary); \(why)\(kept)", figures: figures)
         }
         guard minimumPassed == 0 || counts.passed >= minimumPassed else {
             return .fail("\(summary): expected at least \(minimumPassed) passing tests — did the suite run at all?", figures: figures)
@@ -717,7 +723,11 @@ public struct StackExecutor: StepExecutor {
         var hits: [String] = []
         var checked: [String] = []
         for service in services.isEmpty ? stackServices : services {
-            guard let container = containers.first(where: { $0.service == service || $0.name == service }) else { continue }
+            guard let container = containers.first(where: { $0.service == service || $0.name == service }) else {
+                // A service named in the runbook whose logs cannot be read is not a clean log.
+                if !services.isEmpty { hits.append("\(service): no container in project '\(runbook.project)', its log cannot be checked") }
+                continue
+            }
             checked.append(service)
             let lines = try await engine.logs(of: container, since: since)
             let matching = lines.filter { line in patterns.contains { line.contains($0) } }
@@ -742,6 +752,8 @@ public struct TestOutputSummary: Sendable, Equatable {
     public var passed = 0
     public var failed = 0
     public var skipped = 0
+    /// The failing tests' names, so a red step says which ones.
+    public var failedNames: [String] = []
 
     public init(passed: Int, failed: Int, skipped: Int) {
         self.passed = passed
@@ -753,7 +765,11 @@ public struct TestOutputSummary: Sendable, Equatable {
         for line in output.split(separator: "\n") {
             // Swift Testing: one line per test case verdict.
             if line.contains("Test \""), line.contains("\" passed after") { passed += 1 }
-            else if line.contains("Test \""), line.contains("\" failed after") { failed += 1 }
+            else if line.contains("Test \""), line.contains("\" failed after"),
+                    let start = line.range(of: "Test \""), let end = line.range(of: "\" failed after") {
+                failed += 1
+                failedNames.append(String(line[start.upperBound..<end.lowerBound]))
+            }
             else if line.contains("Test \""), line.contains("\" skipped") { skipped += 1 }
             // XCTest: "Test Case '-[…]' passed (0.001 seconds)."
             else if line.hasPrefix("Test Case '"), line.contains("' passed (") { passed += 1 }

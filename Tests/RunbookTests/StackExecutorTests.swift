@@ -163,6 +163,7 @@ struct StackExecutorTests {
         #expect(results["empty"]?.detail.contains("did the suite run at all?") == true)
         #expect(results["red"]?.status == .fail)
         #expect(results["red"]?.detail.hasPrefix("bash -c") == true)
+        #expect(results["red"]?.detail.contains("failed: \"c\" (output: \(fixture.directory.path)/reports/commands/") == true)
     }
 }
 

@@ -141,7 +141,9 @@ struct OutputParsingTests {
             Test Case '-[X.Y testZ]' passed (0.001 seconds).
             ✘ Test run with 4 tests in 1 suites failed after 1 seconds with 1 issue.
             """
-        #expect(TestOutputSummary(parsing: output) == TestOutputSummary(passed: 3, failed: 1, skipped: 1))
+        var expected = TestOutputSummary(passed: 3, failed: 1, skipped: 1)
+        expected.failedNames = ["c"]
+        #expect(TestOutputSummary(parsing: output) == expected)
     }
 
     @Test("multiplexed Docker log frames are joined, stdout and stderr alike")
