@@ -116,7 +116,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient", "TradeStore"], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
         .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
         .testTarget(

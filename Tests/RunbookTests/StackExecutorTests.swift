@@ -1,5 +1,7 @@
 import Foundation
+import Hummingbird
 import LocalServers
+import NIOCore
 import PostgresClient
 import RedisClient
 import Runbook
@@ -133,20 +135,31 @@ struct StackExecutorTests {
     @Test("HTTP checks judge status, JSON conditions and latency of a real server")
     func http() async throws {
         let fixture = try await EngineFixture()
-        let root = fixture.directory.appendingPathComponent("www")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try Data(#"{"status":"ok","daily_drawdown":0.051,"total_exposure_pct":0.12}"#.utf8).write(to: root.appendingPathComponent("status"))
-        let port = try freeLoopbackPort()
-        let server = try ChildProcess("/usr/bin/env", ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", root.path])
-        defer { server.send(SIGTERM); server.waitForExit() }
-        let results = try await fixture.run("""
-              - { id: risk, title: Risk, seed: "4.2", retries: 20, retry_delay: 100ms, check: { type: http, url: "http://127.0.0.1:\(port)/status", expect: ["status == 'ok'", "daily_drawdown < 0.05", "total_exposure_pct < 0.30"] } }
-              - { id: missing, title: Missing, seed: "4.2", retries: 20, retry_delay: 100ms, check: { type: http, url: "http://127.0.0.1:\(port)/nope" } }
-        """)
-        #expect(results["risk"]?.status == .fail)
-        #expect(results["risk"]?.detail.contains("daily_drawdown < 0.05 does not hold: daily_drawdown = 0.051") == true)
-        #expect(results["risk"]?.detail.contains("total_exposure") == false)
-        #expect(results["missing"]?.detail.contains("answered 404, expected 200") == true)
+        let router = Router()
+        router.get("status") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok","daily_drawdown":0.051,"total_exposure_pct":0.12}"#)))
+        }
+        // Port 0 and the port reported once the server listens: no race for a port, no start-up wait.
+        let (ports, announce) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in announce.yield(channel.localAddress?.port ?? 0) })
+        let results = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            defer { group.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            return try await fixture.run("""
+                  - { id: risk, title: Risk, seed: "4.2", retries: 3, check: { type: http, url: "http://127.0.0.1:\(port)/status", expect: ["status == 'ok'", "daily_drawdown < 0.05", "total_exposure_pct < 0.30"] } }
+                  - { id: missing, title: Missing, seed: "4.2", retries: 3, check: { type: http, url: "http://127.0.0.1:\(port)/nope" } }
+            """)
+        }
+        let risk = try #require(results["risk"])
+        #expect(risk.status == .fail)
+        #expect(risk.detail.contains("daily_drawdown < 0.05 does not hold: daily_drawdown = 0.051"), "\(risk.detail)")
+        #expect(!risk.detail.contains("total_exposure"), "\(risk.detail)")
+        let missing = try #require(results["missing"])
+        #expect(missing.detail.contains("answered 404, expected 200"), "\(missing.detail)")
     }
 
     @Test("the project's test command is judged by its counts: no tests run is a failure, not a pass")
