@@ -157,6 +157,22 @@ extension RedisConnection {
         }
     }
 
+    /// `XRANGE stream start end COUNT count`: entries in id order; `start` may be exclusive (`(id`).
+    public func range(_ stream: String, from start: String = "-", to end: String = "+", count: Int) throws(RedisError) -> [StreamEntry] {
+        try (command("XRANGE", stream, start, end, "COUNT", count).array ?? []).map(Self.entry)
+    }
+
+    /// The newest id trimmed or deleted from `stream` (`XINFO STREAM` max-deleted-entry-id, Redis 7); nil when none was.
+    public func maxDeletedID(of stream: String) throws(RedisError) -> String? {
+        let id = Self.pairs(try command("XINFO", "STREAM", stream))["max-deleted-entry-id"]?.string
+        return id == "0-0" ? nil : id
+    }
+
+    /// `XGROUP SETID stream group id`: the group is delivered everything after `id` again.
+    public func setGroupID(_ stream: String, group: String, to id: String) throws(RedisError) {
+        try command("XGROUP", "SETID", stream, group, id)
+    }
+
     /// `XLEN stream`.
     public func length(of stream: String) throws(RedisError) -> Int {
         Int(try command("XLEN", stream).integer ?? 0)

@@ -9,6 +9,8 @@ public enum IncidentKind: String, Sendable, Codable, CaseIterable {
     case databaseOutage = "database-outage"
     case resourceShortage = "resource-shortage"
     case dataStop = "data-stop"
+    /// Seed §5.4 "Wenn Daten korrupt" / "Letzter Ausweg": the newest backup restored (destructive, `--yes`).
+    case databaseRestore = "database-restore"
 
     public static var allNames: [String] { allCases.map(\.rawValue) }
 }
@@ -39,9 +41,19 @@ public enum CheckSpec: Sendable {
     case command(arguments: [String], minimumPassed: Int)
     /// `pg_dump` into `directory`, listed and optionally restored; with `acceptRecent`, a stack that is already
     /// down passes when a backup younger than that exists (a re-run of a stop).
-    case backup(directory: String, restoreCheck: Bool, acceptRecent: Duration?)
+    /// With `every`, a backup younger than that is kept and no new one taken (the monitor's daily backup).
+    case backup(directory: String, restoreCheck: Bool, acceptRecent: Duration?, every: Duration?)
+    /// The newest backup of `directory` restored over the database (`pg_restore --clean`, one transaction), its
+    /// row counts verified; then `replayGroup` is set back to the backup's time so the writer stores again
+    /// what came later (idempotent by event id). Destructive.
+    case restore(directory: String, replayGroup: String?)
+    /// Containers and their named volumes removed (seed §5.4's last resort); compose creates them anew. Destructive.
+    case removeVolumes(services: [String])
     case logs(services: [String], window: Duration, patterns: [String])
     case dataGrowth(mustGrow: [String], window: Duration)
+    /// Every event still on the persisted `streams` (older than `settle`) has its row, and no signal led to two
+    /// orders nor an order to two trades. With `caughtUp`, events still waiting for the writer fail it too.
+    case persistence(streams: [String], settle: Duration, group: String, caughtUp: Bool)
     /// Stop, start, restart, pause or unpause containers through the Engine API (idempotent).
     case containerAction(action: DockerEngine.Action, services: [String])
     /// Waits until no position is open; past `wait`, closes the rest in paper mode when `close` is set.
@@ -71,8 +83,11 @@ public enum CheckSpec: Sendable {
         case .grafana: return "grafana"
         case .command: return "command"
         case .backup: return "backup"
+        case .restore: return "restore"
+        case .removeVolumes: return "remove_volumes"
         case .logs: return "logs"
         case .dataGrowth: return "data_growth"
+        case .persistence: return "persistence"
         case .record: return "record"
         case .containerAction: return "container_action"
         case .openPositions: return "open_positions"
@@ -85,7 +100,7 @@ public enum CheckSpec: Sendable {
     }
 
     public static let typeNames = ["env", "host", "containers", "http", "redis", "sql", "prometheus", "grafana",
-                                   "command", "backup", "logs", "data_growth", "record", "container_action", "open_positions",
+                                   "command", "backup", "restore", "remove_volumes", "logs", "data_growth", "persistence", "record", "container_action", "open_positions",
                                    "archive_logs", "incident_report", "evidence", "escalation", "wait"]
 }
 
@@ -214,7 +229,14 @@ struct CheckSpecDecoder {
         case "backup":
             return .backup(directory: reader.optional("directory", as: String.self) ?? "backups",
                            restoreCheck: reader.optional("restore_check", as: Bool.self) ?? true,
-                           acceptRecent: reader.optional("accept_recent", as: Duration.self))
+                           acceptRecent: reader.optional("accept_recent", as: Duration.self),
+                           every: reader.optional("every", as: Duration.self))
+        case "restore":
+            return .restore(directory: reader.optional("directory", as: String.self) ?? "backups",
+                            replayGroup: reader.optional("replay_group", as: String.self))
+        case "remove_volumes":
+            guard let services = strings(reader, "services", what: what, required: true) else { return nil }
+            return .removeVolumes(services: services)
         case "logs":
             return .logs(services: strings(reader, "services", what: what) ?? [],
                          window: reader.optional("since", as: Duration.self) ?? .seconds(600),
@@ -222,6 +244,14 @@ struct CheckSpecDecoder {
         case "data_growth":
             return .dataGrowth(mustGrow: strings(reader, "must_grow", what: what) ?? ["signals"],
                                window: reader.optional("window", as: Duration.self) ?? .seconds(3600))
+        case "persistence":
+            let streams = strings(reader, "streams", what: what) ?? PersistedStreams.tables
+            for stream in streams where !PersistedStreams.tables.contains(stream) {
+                context.error("\(what).streams: '\(stream)' is not a persisted stream (one of \(PersistedStreams.tables.joined(separator: ", ")))", at: reader["streams"]!.mark)
+            }
+            return .persistence(streams: streams, settle: reader.optional("settle", as: Duration.self) ?? .seconds(10),
+                                group: reader.optional("group", as: String.self) ?? "cdb_db_writer",
+                                caughtUp: reader.optional("caught_up", as: Bool.self) ?? false)
         case "record":
             guard let phaseText = reader.required("phase", as: String.self) else { return nil }
             guard let phase = PhaseName(rawValue: phaseText) else {
@@ -280,9 +310,12 @@ struct CheckSpecDecoder {
         "prometheus": ["url", "targets_up", "rules", "no_firing"],
         "grafana": ["url", "dashboard"],
         "command": ["run", "min_passed"],
-        "backup": ["directory", "restore_check", "accept_recent"],
+        "backup": ["directory", "restore_check", "accept_recent", "every"],
+        "restore": ["directory", "replay_group"],
+        "remove_volumes": ["services"],
         "logs": ["services", "since", "patterns"],
         "data_growth": ["must_grow", "window"],
+        "persistence": ["streams", "settle", "group", "caught_up"],
         "record": ["phase", "steps", "max_age"],
         "container_action": ["action", "services"],
         "open_positions": ["wait", "poll", "close"],

@@ -105,6 +105,36 @@ public struct DockerEngine: Sendable {
         }
     }
 
+    /// Seed §5.4's last resort: stops and removes the container, then its named volumes; returns their names.
+    /// Destroys data: only destructive steps (behind `--yes` and a fresh backup) call it.
+    public func removeWithVolumes(_ container: ContainerState) async throws -> [String] {
+        let detail = try await getJSON("/containers/\(container.id)/json")
+        var volumes: [String] = []
+        if case .array(let mounts)? = detail.value(at: ["Mounts"]) {
+            for mount in mounts where mount.string(["Type"]) == "volume" {
+                if let name = mount.string(["Name"]) { volumes.append(name) }
+            }
+        }
+        try await perform(.stop, on: container)
+        try await delete("/containers/\(container.id)", what: "remove \(container.name)")
+        for volume in volumes { try await delete("/volumes/\(volume)", what: "remove volume \(volume)") }
+        return volumes
+    }
+
+    /// DELETE; a 404 (already gone) counts as done, so a re-run after a partial failure goes on.
+    private func delete(_ path: String, what: String) async throws {
+        let request = HTTPRequest(method: "DELETE", url: address.baseURL + path, timeout: timeout + .seconds(10), unixSocketPath: address.unixSocketPath)
+        let response: HTTPResponse
+        do {
+            response = try await HTTPClient().send(request)
+        } catch {
+            throw DockerEngineError(message: "Docker engine not reachable at \(location): \(error.message)")
+        }
+        guard [204, 404].contains(response.status) else {
+            throw DockerEngineError(message: "\(what) answered \(response.status): \(response.text.prefix(200))")
+        }
+    }
+
     /// Non-TTY container logs come in frames with an 8-byte header (stream, 0, 0, 0, big-endian length).
     static func demultiplex(_ body: [UInt8]) -> String {
         var text: [UInt8] = []

@@ -71,7 +71,7 @@ public enum IncidentTarget {
     /// Fixed targets (the database, the feed); nil where it depends on which container is in trouble.
     public static func fixedService(for kind: IncidentKind) -> String? {
         switch kind {
-        case .databaseOutage: return "cdb_postgres"
+        case .databaseOutage, .databaseRestore: return "cdb_postgres"
         case .dataStop: return "cdb_ws"
         case .riskLimit: return "cdb_execution"
         case .resourceShortage: return "cdb_grafana"

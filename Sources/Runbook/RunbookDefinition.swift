@@ -34,6 +34,11 @@ public struct RunbookStep: Sendable {
     public var playbook: String?
     /// For stop steps: whether the step belongs to the planned stop, the emergency stop, or both (nil).
     public var when: StopMode?
+    /// Runs only when the command was given `--<option>` (e.g. `recreate-volume`).
+    public var option: String?
+    /// Replaces or removes data: refused without `--yes` and without a backup younger than
+    /// `settings.destructive_backup_max_age`.
+    public var destructive: Bool
     public var check: CheckSpec
     public var mark: YAMLMark
 }
@@ -59,6 +64,8 @@ public struct RunbookSettings: Sendable {
     public var project: String
     /// `go` accepts preflight results no older than this.
     public var preflightMaxAge: Duration
+    /// Destructive steps need a backup younger than this (seed §5.4: "NUR mit Backup!").
+    public var destructiveBackupMaxAge: Duration = .seconds(24 * 3600)
 }
 
 /// `runbook.yaml`, decoded and validated.
@@ -111,7 +118,10 @@ struct RunbookDecoder {
     let baseDirectory: String
 
     static let stepKeys = ["id", "title", "seed", "covers", "severity", "timeout", "retries", "retry_delay", "needs",
-                           "for", "playbook", "when", "check"]
+                           "for", "playbook", "when", "option", "destructive", "check"]
+
+    /// The `--<option>` flags a step may wait for.
+    static let stepOptions = ["recreate-volume"]
 
     func decode(_ root: YAMLNode) -> RunbookDefinition? {
         guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "phases"]) else { return nil }
@@ -133,10 +143,11 @@ struct RunbookDecoder {
     private func decodeSettings(_ node: YAMLNode?) -> RunbookSettings {
         var settings = RunbookSettings(project: "cdb", preflightMaxAge: .seconds(24 * 3600))
         guard let node, let reader = context.mapping(node, what: "settings", allowedKeys: [
-            "project", "preflight_max_age",
+            "project", "preflight_max_age", "destructive_backup_max_age",
         ]) else { return settings }
         if let value = reader.optional("project", as: String.self) { settings.project = value }
         if let value = reader.optional("preflight_max_age", as: Duration.self) { settings.preflightMaxAge = value }
+        if let value = reader.optional("destructive_backup_max_age", as: Duration.self) { settings.destructiveBackupMaxAge = value }
         return settings
     }
 
@@ -195,6 +206,11 @@ struct RunbookDecoder {
         let holdFor = reader.optional("for", as: Duration.self)
         let playbook = reader.optional("playbook", as: String.self)
         let when = reader.optional("when", as: StopMode.self)
+        let option = reader.optional("option", as: String.self)
+        if let option, !Self.stepOptions.contains(option) {
+            context.error("\(label).option: unknown option '\(option)' (one of \(Self.stepOptions.joined(separator: ", ")))", at: reader["option"]!.mark)
+        }
+        let destructive = reader.optional("destructive", as: Bool.self) ?? false
         if let playbook, !IncidentKind.allNames.contains(playbook) {
             var message = "\(label).playbook: unknown playbook '\(playbook)'"
             if let suggestion = closestMatch(to: playbook, among: IncidentKind.allNames) { message += " (did you mean '\(suggestion)'?)" }
@@ -207,7 +223,7 @@ struct RunbookDecoder {
         guard let id, let title, let seed, let check else { return nil }
         return RunbookStep(id: id, title: title, seed: seed, covers: covers, severity: severity, timeout: timeout,
                            retries: max(0, retries), retryDelay: retryDelay, needs: needs, holdFor: holdFor,
-                           playbook: playbook, when: when, check: check, mark: node.mark)
+                           playbook: playbook, when: when, option: option, destructive: destructive, check: check, mark: node.mark)
     }
 
     /// `needs` must name steps of the same phase, and must not form a cycle.

@@ -21,6 +21,8 @@ public struct StackExecutor: StepExecutor {
     public var containersBeforeStop: [ContainerState] = []
     /// Set while a playbook runs.
     public var incident: IncidentContext?
+    /// `--yes`: destructive steps may run (given a fresh backup).
+    public var confirmedDestructive = false
 
     public init(environment: [String: String], stack: StackSettings, runbook: RunbookSettings, projectDirectory: String,
                 reportsDirectory: String, previousCycle: PhaseRecord?) {
@@ -33,6 +35,7 @@ public struct StackExecutor: StepExecutor {
     }
 
     public func execute(_ step: RunbookStep) async -> CheckOutcome {
+        if let refusal = destructiveRefusal(step) { return .fail(refusal) }
         do {
             switch step.check {
             case .env(let rules): return EnvRuleCheck.evaluate(rules, environment: environment)
@@ -45,10 +48,19 @@ public struct StackExecutor: StepExecutor {
                 return try await prometheus(url: url, targetsUp: targetsUp, rules: rules, noFiring: noFiring)
             case .grafana(let url, let dashboard): return try await grafana(url: url, dashboard: dashboard)
             case .command(let arguments, let minimumPassed): return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout)
-            case .backup(let directory, let restoreCheck, let acceptRecent):
+            case .backup(let directory, let restoreCheck, let acceptRecent, let every):
+                if let every, let kept = Self.newestBackup(in: outputFolder(directory)), kept.age <= Double(every.components.seconds) {
+                    return .pass("\(kept.path) is \(Int(kept.age / 3600)) h \(Int(kept.age / 60) % 60) min old (a new one every \(every.secondsText))")
+                }
                 return try await backup(directory: directory, restoreCheck: restoreCheck, acceptRecent: acceptRecent, timeout: step.timeout)
+            case .restore(let directory, let replayGroup):
+                return try await restore(directory: directory, replayGroup: replayGroup, timeout: step.timeout)
+            case .removeVolumes(let services):
+                return try await removeVolumes(services: services)
             case .logs(let services, let window, let patterns): return try await logs(services: services, window: window, patterns: patterns)
             case .dataGrowth(let mustGrow, let window): return try await dataGrowth(mustGrow: mustGrow, window: window)
+            case .persistence(let streams, let settle, let group, let caughtUp):
+                return try await persistence(streams: streams, settle: settle, group: group, caughtUp: caughtUp)
             case .record(let phase, let steps, let maxAge): return recorded(phase: phase, steps: steps, maxAge: maxAge)
             case .containerAction(let action, let services): return try await containerAction(action, services: services)
             case .openPositions(let wait, let poll, let close): return try await openPositions(wait: wait, poll: poll, close: close)
@@ -270,7 +282,7 @@ public struct StackExecutor: StepExecutor {
         let subscription = try await RedisSubscription(stack.redis, channels: [stream])
         defer { subscription.close() }
         let start = ContinuousClock.now
-        let entryID = try await connection.xadd(stream, fields: [("event", payload)])
+        let entryID = try await connection.xadd(stream, fields: [(BusStream.eventField, payload)])
         _ = try await connection.publish(stream, payload)
         var hops = ["stored as \(entryID)"]
         let mirrored = await withDeadline(.seconds(3), fallback: false) {
@@ -653,10 +665,7 @@ public struct StackExecutor: StepExecutor {
         let stamp = ReportsDirectory.stampFormatter.string(from: Date())
         let file = "\(folder)/claire_de_binare-\(stamp).dump"
         let postgres = stack.postgres
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGPASSWORD"] = postgres.password ?? ""
-        environment["PGCONNECT_TIMEOUT"] = "5"
-        let connection = ["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user]
+        let (connection, environment) = postgresClientArguments()
         let dump = try await runCommand("pg_dump", connection + ["-d", postgres.database, "-Fc", "-f", file],
                                         environment: environment, timeout: timeout)
         guard dump.status == 0 else {
@@ -707,13 +716,18 @@ public struct StackExecutor: StepExecutor {
     private func recentBackupWhileDown(folder: String, within age: Duration) async -> CheckOutcome? {
         guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
               let containers = try? await engine.containers(), containers.isEmpty else { return nil }
+        guard let newest = Self.newestBackup(in: folder), newest.age <= Double(age.components.seconds) else { return nil }
+        return .pass("stack already down (project '\(runbook.project)' has no containers); the backup taken before: \(newest.path), \(Int(newest.age / 60)) min old")
+    }
+
+    /// The newest `*.dump` directly in `folder` (safety copies in subfolders never count), with its age in seconds.
+    static func newestBackup(in folder: String) -> (path: String, modified: Date, age: Double)? {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         let newest = files.filter { $0.hasSuffix(".dump") }.compactMap { name -> (String, Date)? in
             guard let modified = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.modificationDate] as? Date else { return nil }
-            return (name, modified)
+            return (folder + "/" + name, modified)
         }.max { $0.1 < $1.1 }
-        guard let newest, Date().timeIntervalSince(newest.1) <= Double(age.components.seconds) else { return nil }
-        return .pass("stack already down (project '\(runbook.project)' has no containers); the backup taken before: \(folder)/\(newest.0), \(Int(Date().timeIntervalSince(newest.1) / 60)) min old")
+        return newest.map { ($0.0, $0.1, Date().timeIntervalSince($0.1)) }
     }
 
     func logs(services: [String], window: Duration, patterns: [String]) async throws -> CheckOutcome {

@@ -15,6 +15,9 @@ public enum BusStream: String, CaseIterable, Sendable {
     case portfolioSnapshots = "portfolio_snapshots"
     case riskEvents = "risk_events"
     case alerts
+
+    /// The entry field that carries the event's JSON.
+    public static let eventField = "event"
 }
 
 /// The settings every service reads, with the runbook's names.

@@ -1,11 +1,12 @@
 import Foundation
 import RedisClient
+import ServiceHost
 import TradingCore
 
 /// How events travel on the bus: JSON (TradingCore's coding) in the stream field `event`.
 public enum EventEnvelope {
     /// The stream field that carries the event.
-    public static let field = "event"
+    public static let field = BusStream.eventField
 
     /// Decodes the event of `entry`, or says what is wrong with it.
     public static func decode<Event: Decodable>(_ type: Event.Type, from entry: StreamEntry) -> Result<Event, MalformedEvent> {

@@ -21,15 +21,22 @@ struct Incident: AsyncParsableCommand {
     @Option(help: "The service it concerns (default: the one in trouble, or the playbook's own target).")
     var service: String?
 
+    @Flag(help: "Allow the playbook's destructive steps (restoring a backup, removing a volume); they also need a backup younger than settings.destructive_backup_max_age.")
+    var yes = false
+
+    @Flag(help: "database-restore: remove PostgreSQL's container and volume first and let compose create them anew (seed §5.4's last resort).")
+    var recreateVolume = false
+
     func run() async throws {
         guard let incidentKind = IncidentKind(rawValue: kind) else {
             var message = "unknown incident '\(kind)'; one of: \(IncidentKind.allNames.joined(separator: ", "))"
             if let suggestion = closestMatch(to: kind, among: IncidentKind.allNames) { message += " (did you mean '\(suggestion)'?)" }
             UsageFailure(message).exit()
         }
-        let session = try await options.session(command: "incident \(kind)")
+        var session = try await options.session(command: "incident \(kind)")
+        session.executor.confirmedDestructive = yes
         do {
-            let outcome = try await session.runPlaybook(incidentKind, service: service)
+            let outcome = try await session.runPlaybook(incidentKind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
             session.finish(outcome, exitFailure: outcome.verdict != "RESOLVED")
         } catch {
             session.lock.release()
@@ -40,10 +47,24 @@ struct Incident: AsyncParsableCommand {
 
 extension PhaseSession {
     /// Runs one playbook; an escalation runs the emergency stop right after. Returns the record to finish with.
-    func runPlaybook(_ kind: IncidentKind, service requested: String?) async throws -> PhaseRecord {
-        let steps = definition.phase(.incidents).steps.filter { $0.playbook == kind.rawValue }
-        guard !steps.isEmpty else {
+    func runPlaybook(_ kind: IncidentKind, service requested: String?, options: Set<String> = []) async throws -> PhaseRecord {
+        let playbookSteps = definition.phase(.incidents).steps.filter { $0.playbook == kind.rawValue }
+        guard !playbookSteps.isEmpty else {
             throw UsageFailure("runbook.yaml has no steps for playbook '\(kind.rawValue)' in phase incidents")
+        }
+        for option in options where !playbookSteps.contains(where: { $0.option == option }) {
+            throw UsageFailure("--\(option): playbook '\(kind.rawValue)' has no step that uses it")
+        }
+        // Steps of an option not given are left out, and so are the needs on them.
+        let omitted = Set(playbookSteps.filter { step in step.option.map { !options.contains($0) } ?? false }.map(\.id))
+        let steps = playbookSteps.filter { !omitted.contains($0.id) }.map { step in
+            var kept = step
+            kept.needs.removeAll(where: omitted.contains)
+            return kept
+        }
+        // Refused before anything runs, not half-way through: a destructive playbook either may run whole or not at all.
+        if let refusal = steps.lazy.compactMap(executor.destructiveRefusal).first {
+            throw UsageFailure(refusal)
         }
         let service: String
         if let named = requested ?? IncidentTarget.fixedService(for: kind) {

@@ -132,6 +132,58 @@ struct StackExecutorTests {
         #expect(results["grafana"]?.status == .fail)
     }
 
+    @Test("persistence: an event the writer acknowledged without a row is lost, a waiting one is not, a signal ordered twice is named")
+    func persistence() async throws {
+        // Redis database 9 is this test's alone: the check reads the fixed stream names.
+        let fixture = try await EngineFixture(environment: ["REDIS_DB": "9"])
+        let redis = try await RedisConnection(fixture.executor.stack.redis)
+        _ = try await redis.command("FLUSHDB")
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        try await db.execute("CREATE TABLE signals (id text PRIMARY KEY)")
+        try await db.execute("CREATE TABLE orders (id text PRIMARY KEY, signal_id text)")
+        let step = """
+              - { id: stored, title: Stored, seed: "4.1", check: { type: persistence, streams: [signals, orders], settle: 0s } }
+        """
+        for stream in ["signals", "orders"] { _ = try await redis.createGroup(stream, group: "cdb_db_writer", startID: "0") }
+        func publish(_ stream: String, _ id: String) async throws {
+            _ = try await redis.xadd(stream, fields: [("event", #"{"id":"\#(id)","symbol":"BTCUSDT"}"#)])
+        }
+        for id in ["s1", "s2", "s3"] { try await publish("signals", id) }
+        try await publish("orders", "o1")
+        // The writer took everything but stored only s1, s2 and o1; s3 is acknowledged: lost.
+        for stream in ["signals", "orders"] {
+            let delivered = try await redis.readGroup(group: "cdb_db_writer", consumer: "w", streams: [stream], count: 10, block: nil)
+            _ = try await redis.ack(stream, group: "cdb_db_writer", ids: delivered.flatMap { $0.entries.map(\.id) })
+        }
+        try await db.execute("INSERT INTO signals VALUES ('s1'), ('s2')")
+        try await db.execute("INSERT INTO orders VALUES ('o1', 's1')")
+        let lost = try #require(try await fixture.run(step)["stored"])
+        #expect(lost.status == .fail)
+        #expect(lost.detail == "1 of 3 events on signals have no row in table signals (first: s3)", "\(lost.detail)")
+
+        // Stored now; a new signal the writer has not taken yet is waiting, not lost.
+        try await db.execute("INSERT INTO signals VALUES ('s3')")
+        try await publish("signals", "s4")
+        let waiting = try #require(try await fixture.run(step)["stored"])
+        #expect(waiting.status == .pass, "\(waiting.detail)")
+        #expect(waiting.detail == "events stored by cdb_db_writer, each once: signals 3 (1 waiting for cdb_db_writer), orders 1", "\(waiting.detail)")
+        let notCaughtUp = try #require(try await fixture.run("""
+              - { id: stored, title: Stored, seed: "4.1", check: { type: persistence, streams: [signals], settle: 0s, caught_up: true } }
+        """)["stored"])
+        #expect(notCaughtUp.status == .fail)
+        #expect(notCaughtUp.detail == "1 events on signals still waiting for cdb_db_writer", "\(notCaughtUp.detail)")
+
+        // A redelivered signal acted on twice.
+        try await publish("orders", "o2")
+        let delivered = try await redis.readGroup(group: "cdb_db_writer", consumer: "w", streams: ["orders"], count: 10, block: nil)
+        _ = try await redis.ack("orders", group: "cdb_db_writer", ids: delivered.flatMap { $0.entries.map(\.id) })
+        try await db.execute("INSERT INTO orders VALUES ('o2', 's1')")
+        let twice = try #require(try await fixture.run(step)["stored"])
+        #expect(twice.status == .fail)
+        #expect(twice.detail == "orders: one of signals acted on more than once (s1 ×2)", "\(twice.detail)")
+        _ = try await redis.command("FLUSHDB")
+    }
+
     @Test("HTTP checks judge status, JSON conditions and latency of a real server")
     func http() async throws {
         let fixture = try await EngineFixture()

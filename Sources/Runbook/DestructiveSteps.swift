@@ -1,0 +1,121 @@
+import ChildProcesses
+import Foundation
+import PostgresClient
+import RedisClient
+
+extension StackExecutor {
+    /// Why a destructive step may not run now, or nil when it may: it needs `--yes` and a backup younger
+    /// than `settings.destructive_backup_max_age` (seed §5.4: "NUR mit Backup!").
+    public func destructiveRefusal(_ step: RunbookStep) -> String? {
+        guard step.destructive else { return nil }
+        let folder = outputFolder("backups")
+        let maxAge = runbook.destructiveBackupMaxAge
+        guard let newest = Self.newestBackup(in: folder) else {
+            return "refused: '\(step.id)' destroys data and there is no backup in \(folder) to fall back on"
+        }
+        if newest.age > Double(maxAge.components.seconds) {
+            return "refused: '\(step.id)' destroys data and the newest backup \(newest.path) is \(Int(newest.age / 3600)) h old "
+                + "(allowed \(maxAge.secondsText), runbook.yaml settings.destructive_backup_max_age)"
+        }
+        guard confirmedDestructive else {
+            return "refused: '\(step.id)' destroys data; run again with --yes (it would fall back on \(newest.path))"
+        }
+        return nil
+    }
+
+    /// `pg_dump`/`pg_restore` connection arguments and environment for the stack's database.
+    func postgresClientArguments() -> (arguments: [String], environment: [String: String]) {
+        let postgres = stack.postgres
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = postgres.password ?? ""
+        environment["PGCONNECT_TIMEOUT"] = "5"
+        return (["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user], environment)
+    }
+
+    /// The tables a restore is verified on.
+    static let restoredTables = ["signals", "orders", "trades", "positions", "portfolio_snapshots", "risk_events"]
+
+    func restore(directory: String, replayGroup: String?, timeout: Duration) async throws -> CheckOutcome {
+        let folder = outputFolder(directory)
+        guard let backup = Self.newestBackup(in: folder) else { return .fail("no backup in \(folder)") }
+        let postgres = stack.postgres
+        let client = postgresClientArguments()
+        // One transaction: a restore that fails half-way leaves the database as it was.
+        let restored = try await runCommand("pg_restore", client.arguments + [
+            "-d", postgres.database, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", backup.path,
+        ], environment: client.environment, timeout: timeout)
+        guard restored.status == 0 else {
+            return .fail("pg_restore of \(backup.path) into \(postgres.endpoint) failed (\(restored.status)), the database is unchanged: "
+                         + restored.output.trimmingCharacters(in: .whitespacesAndNewlines).prefix(400))
+        }
+        let db = try await PostgresConnection(postgres)
+        defer { Task { await db.close() } }
+        var counts: [String] = []
+        var mismatches: [String] = []
+        var figures: [String: Double] = [:]
+        for table in Self.restoredTables {
+            let expected = try await rowsInBackup(backup.path, table: table, environment: client.environment)
+            let actual = try await db.query("SELECT COUNT(*) AS n FROM \(table)").first?["n"].flatMap(Int.init) ?? -1
+            figures["rows.\(table)"] = Double(actual)
+            counts.append("\(table) \(actual)")
+            if actual != expected { mismatches.append("\(table) has \(actual) rows, the backup \(expected)") }
+        }
+        guard mismatches.isEmpty else { return .fail("restored \(backup.path) but " + mismatches.joined(separator: "; "), figures: figures) }
+        var detail = "restored \(backup.path) (\(Int(backup.age / 60)) min old): " + counts.joined(separator: ", ")
+        if let replayGroup { detail += "; " + (try await replay(since: backup, group: replayGroup)) }
+        return .pass(detail, figures: figures)
+    }
+
+    /// Rows of `table` in a custom-format dump: the lines of its COPY block.
+    private func rowsInBackup(_ file: String, table: String, environment: [String: String]) async throws -> Int {
+        let data = try await runCommand("pg_restore", ["--data-only", "--table=\(table)", "-f", "-", file], environment: environment, timeout: .seconds(60))
+        guard data.status == 0 else { throw ChildProcessError(message: "pg_restore cannot read \(table) from \(file): \(data.output.prefix(200))") }
+        var inCopy = false
+        var rows = 0
+        for line in data.output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("COPY ") { inCopy = true } else if line == "\\." { inCopy = false } else if inCopy { rows += 1 }
+        }
+        return rows
+    }
+
+    /// Sets `group` back to a minute before the backup was taken on every persisted stream, so the writer
+    /// stores again what came after it; the rows it already has are recognised by event id.
+    private func replay(since backup: (path: String, modified: Date, age: Double), group: String) async throws -> String {
+        let name = URL(fileURLWithPath: backup.path).deletingPathExtension().lastPathComponent
+        let taken = name.split(separator: "-").last.flatMap { ReportsDirectory.stampFormatter.date(from: String($0)) } ?? backup.modified
+        let from = Int64(taken.timeIntervalSince1970 * 1000) - 60_000
+        let redis = try await RedisConnection(stack.redis)
+        defer { Task { await redis.close() } }
+        var replayed: [String] = []
+        var gaps: [String] = []
+        for stream in PersistedStreams.tables where try await redis.groups(of: stream).contains(where: { $0.name == group }) {
+            try await redis.setGroupID(stream, group: group, to: "\(from)-0")
+            // The group's lag is now exactly what it will be handed again.
+            let entries = try await redis.groups(of: stream).first { $0.name == group }?.lag ?? 0
+            replayed.append("\(stream) \(entries)")
+            // Entries trimmed from the stream (MAXLEN) after the backup's time cannot be stored again.
+            if let trimmed = try await redis.maxDeletedID(of: stream), StreamID.parts(trimmed).0 >= from {
+                gaps.append(stream)
+            }
+        }
+        var text = "\(group) stores again what the bus holds since \(ReportsDirectory.stampFormatter.string(from: Date(timeIntervalSince1970: Double(from) / 1000))): "
+            + (replayed.isEmpty ? "no stream has that group" : replayed.joined(separator: ", "))
+        if !gaps.isEmpty { text += "; older entries of \(gaps.joined(separator: ", ")) were trimmed from the bus and stay lost" }
+        return text
+    }
+
+    func removeVolumes(services: [String]) async throws -> CheckOutcome {
+        let engine = try DockerEngine(environment: environment, project: runbook.project)
+        let containers = try await engine.containers()
+        var done: [String] = []
+        for service in services {
+            guard let container = containers.first(where: { $0.service == service }) else {
+                done.append("\(service): no container (already removed)")
+                continue
+            }
+            let volumes = try await engine.removeWithVolumes(container)
+            done.append("\(container.name) removed" + (volumes.isEmpty ? "" : " with volume \(volumes.joined(separator: ", "))"))
+        }
+        return .pass(done.joined(separator: "; "))
+    }
+}

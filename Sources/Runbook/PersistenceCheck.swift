@@ -1,0 +1,102 @@
+import Foundation
+import PostgresClient
+import RedisClient
+import ServiceHost
+
+/// The streams cdb_db_writer stores into a table of the same name, keyed by the event id.
+public enum PersistedStreams {
+    public static let tables = ["signals", "orders", "trades", "portfolio_snapshots", "risk_events"]
+}
+
+extension StackExecutor {
+    /// "No event lost or duplicated", made exact: every event on a persisted stream that the writer's group
+    /// has acknowledged (delivered, not pending, older than `settle`) has its row, and no signal led to two
+    /// orders nor an order to two trades (a redelivery acted on twice). Events still waiting for the writer,
+    /// e.g. during a database outage, are delayed, not lost, and are counted as waiting (a failure only
+    /// with `caughtUp`, as after a restore that hands them to the writer again).
+    func persistence(streams: [String], settle: Duration, group: String, caughtUp: Bool) async throws -> CheckOutcome {
+        let redis = try await RedisConnection(stack.redis)
+        defer { Task { await redis.close() } }
+        let db = try await PostgresConnection(stack.postgres)
+        defer { Task { await db.close() } }
+        let cutoff = "\(Int64((Date().timeIntervalSince1970 - Double(settle.components.seconds)) * 1000))"
+        var problems: [String] = []
+        var counted: [String] = []
+        var figures: [String: Double] = [:]
+        for stream in streams {
+            guard let writer = try await redis.groups(of: stream).first(where: { $0.name == group }) else {
+                problems.append("no consumer group \(group) on \(stream): nothing stores it")
+                continue
+            }
+            let pending = try await redis.pending(stream, group: group)
+            // Acknowledged = delivered up to last-delivered-id, minus what is still pending.
+            var end = StreamID.earlier(cutoff, writer.lastDeliveredID)
+            if let oldestPending = pending.smallestID, StreamID.earlier(end, oldestPending) == oldestPending { end = "(" + oldestPending }
+            let waiting = (writer.lag ?? 0) + pending.count
+            if waiting > 0 {
+                figures["waiting.\(stream)"] = Double(waiting)
+                if caughtUp { problems.append("\(waiting) events on \(stream) still waiting for \(group)") }
+            }
+            let ids = try await eventIDs(on: stream, upTo: end, redis)
+            var missing: [String] = []
+            for chunk in stride(from: 0, to: ids.count, by: 1000).map({ Array(ids[$0..<min($0 + 1000, ids.count)]) }) {
+                // The table name comes from PersistedStreams (validated when the runbook was read), never from input.
+                let rows = try await db.query("SELECT id FROM \(stream) WHERE id = ANY(string_to_array($1, ','))",
+                                              [chunk.joined(separator: ",")])
+                let stored = Set(rows.compactMap { $0["id"] })
+                missing += chunk.filter { !stored.contains($0) }
+            }
+            figures["events.\(stream)"] = Double(ids.count)
+            figures["missing.\(stream)"] = Double(missing.count)
+            counted.append("\(stream) \(ids.count)" + (waiting > 0 ? " (\(waiting) waiting for \(group))" : ""))
+            if !missing.isEmpty {
+                problems.append("\(missing.count) of \(ids.count) events on \(stream) have no row in table \(stream) (first: \(missing.prefix(3).joined(separator: ", ")))")
+            }
+        }
+        for (table, key, parent) in [("orders", "signal_id", "signals"), ("trades", "order_id", "orders")] where streams.contains(table) {
+            let twice = try await db.query("""
+                SELECT \(key) AS parent, COUNT(*) AS n FROM \(table) WHERE \(key) IS NOT NULL
+                GROUP BY \(key) HAVING COUNT(*) > 1 ORDER BY \(key) LIMIT 3
+                """)
+            figures["duplicated.\(table)"] = Double(twice.count)
+            if !twice.isEmpty {
+                let examples = twice.map { "\($0["parent"] ?? "?") ×\($0["n"] ?? "?")" }.joined(separator: ", ")
+                problems.append("\(table): one of \(parent) acted on more than once (\(examples))")
+            }
+        }
+        let summary = "events stored by \(group), each once: " + counted.joined(separator: ", ")
+        return problems.isEmpty ? .pass(summary, figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+    }
+
+    /// The event ids of `stream` up to the stream id `end`, read in pages.
+    private func eventIDs(on stream: String, upTo end: String, _ redis: RedisConnection) async throws -> [String] {
+        struct Identified: Decodable { var id: String }
+        let decoder = JSONDecoder()
+        var ids: [String] = []
+        var start = "-"
+        while true {
+            let page = try await redis.range(stream, from: start, to: end, count: 1000)
+            for entry in page {
+                // An entry without a readable event is cdb_db_writer's to count as malformed, not a loss.
+                if let bytes = entry.fields[BusStream.eventField], let event = try? decoder.decode(Identified.self, from: Data(bytes)) {
+                    ids.append(event.id)
+                }
+            }
+            guard page.count == 1000, let last = page.last else { return ids }
+            start = "(" + last.id
+        }
+    }
+}
+
+/// Redis stream ids (`milliseconds-sequence`) compared as numbers.
+enum StreamID {
+    static func parts(_ id: String) -> (Int64, Int64) {
+        let fields = id.split(separator: "-")
+        return (fields.first.flatMap { Int64($0) } ?? 0, fields.count > 1 ? Int64(fields[1]) ?? 0 : Int64.max)
+    }
+
+    /// The earlier of two ids (an id without a sequence, `1700000000000`, means the end of that millisecond).
+    static func earlier(_ a: String, _ b: String) -> String {
+        parts(a) <= parts(b) ? a : b
+    }
+}
