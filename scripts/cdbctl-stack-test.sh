@@ -2,8 +2,11 @@
 # cdbctl end to end on a running test stack (called by scripts/stack-test.sh after the stack is healthy):
 #   scripts/cdbctl-stack-test.sh ENV_FILE CONTAINER_PREFIX
 # preflight → go → start → monitor must be green on the healthy stack; then each fault turns the right item
-# red with its reason: a stopped service (monitor, then the container-crash playbook brings it back), a broken
-# .env (go), a missing table (go). A daily report is written, and the emergency stop runs twice (harmless).
+# red with its reason: a killed service (monitor, then the container-crash playbook brings it back), a broken
+# .env (go), a missing table (go). Every other playbook runs against its real fault (a paused service, PostgreSQL
+# stopped, the feed stopped, the risk breaker, resource relief, a restore onto a new volume), each followed by the
+# monitor's persistence check: no event the writer took is missing or stored twice. A daily report is written;
+# the planned stop runs twice and the emergency stop after it (all harmless).
 # Also times `cdbctl preflight`'s checks next to the seed's §2 shell commands run one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +35,20 @@ expect_exit() { # expected-status, output-file, command...
   [ "$status" -eq "$expected" ] || fail "'$*' exited $status, expected $expected"
 }
 expect_text() { grep -qF -- "$2" "$1" || fail "expected '$2' in the output above"; }
+psql_value() { docker exec "${prefix}cdb_postgres" psql -tA -U claire_user -d claire_de_binare -c "$1"; }
+# The monitor's persistence step must pass: nothing the writer acknowledged is missing, nothing is stored twice.
+expect_persisted() { # label
+  local output="$work/persisted-$1.txt"
+  cdbctl monitor >"$output" 2>&1 || true
+  grep -E "^persisted " "$output"
+  grep -qE "^persisted +4\.1 +critical +PASS" "$output" || { cat "$output"; fail "after $1: events lost or stored twice"; }
+}
+# Runs a playbook that must resolve its fault.
+expect_resolved() { # label, cdbctl incident arguments...
+  local label=$1; shift
+  expect_exit 0 "$work/incident-$label.txt" cdbctl incident "$@"
+  expect_text "$work/incident-$label.txt" "incidents: RESOLVED"
+}
 
 echo "== cdbctl validate"
 cdbctl validate
@@ -77,8 +94,8 @@ echo "== cdbctl monitor (healthy)"
 expect_exit 0 "$work/monitor.txt" cdbctl monitor
 expect_text "$work/monitor.txt" "monitor: OK"
 
-echo "== fault: cdb_core stopped"
-docker stop "${prefix}cdb_core" >/dev/null
+echo "== fault: cdb_core killed"
+docker kill "${prefix}cdb_core" >/dev/null
 expect_exit 1 "$work/monitor-stopped.txt" cdbctl monitor
 expect_text "$work/monitor-stopped.txt" "cdb_core is exited"
 expect_text "$work/monitor-stopped.txt" "monitor: CRITICAL"
@@ -87,6 +104,49 @@ expect_exit 0 "$work/incident.txt" cdbctl incident container-crash
 expect_text "$work/incident.txt" "incident container-crash-cdb_core-"
 expect_text "$work/incident.txt" "incidents: RESOLVED"
 ls "$reports"/incidents/container-crash-cdb_core-*/cdb_core.log >/dev/null || fail "no evidence saved"
+expect_persisted container-crash
+
+echo "== fault: cdb_risk paused (unresponsive)"
+docker pause "${prefix}cdb_risk" >/dev/null
+expect_resolved unresponsive service-unresponsive --service cdb_risk
+[ "$(docker inspect -f '{{.State.Status}}' "${prefix}cdb_risk")" = running ] || fail "cdb_risk is not running after the playbook"
+expect_persisted service-unresponsive
+
+echo "== fault: PostgreSQL stopped"
+docker stop "${prefix}cdb_postgres" >/dev/null
+expect_exit 1 "$work/monitor-database.txt" cdbctl monitor
+expect_text "$work/monitor-database.txt" "cdbctl incident database-outage"
+expect_resolved database-outage database-outage
+expect_persisted database-outage
+
+echo "== fault: the feed stopped"
+docker stop "${prefix}cdb_ws" >/dev/null
+expect_resolved data-stop data-stop
+expect_persisted data-stop
+
+echo "== playbook: risk limit (the manual circuit breaker), then trading resumed"
+expect_resolved risk-limit risk-limit
+[ "$(docker inspect -f '{{.State.Status}}' "${prefix}cdb_execution")" = exited ] || fail "cdb_execution still runs after the circuit breaker"
+bash scripts/stack.sh start cdb_execution >/dev/null 2>&1
+expect_persisted risk-limit
+
+echo "== playbook: resource shortage (Prometheus and Grafana stopped), then Prometheus back"
+expect_resolved resource-shortage resource-shortage
+[ "$(docker inspect -f '{{.State.Status}}' "${prefix}cdb_prometheus")" = exited ] || fail "cdb_prometheus still runs after the relief"
+bash scripts/stack.sh start cdb_prometheus >/dev/null 2>&1
+
+echo "== playbook: database restore onto a new volume (destructive)"
+signals_before=$(psql_value "SELECT count(*) FROM signals")
+expect_exit 2 "$work/restore-refused.txt" cdbctl incident database-restore --recreate-volume
+expect_text "$work/restore-refused.txt" "run again with --yes"
+[ "$(psql_value "SELECT count(*) FROM signals")" -ge "$signals_before" ] || fail "a refused restore changed the database"
+expect_resolved database-restore database-restore --recreate-volume --yes
+expect_text "$work/incident-database-restore.txt" "removed with volume"
+ls "$reports"/backups/pre-restore/*.dump >/dev/null || fail "no safety copy of the database before the restore"
+signals_after=$(psql_value "SELECT count(*) FROM signals")
+echo "signals: $signals_before before the restore, $signals_after after it and the replay"
+[ "$signals_after" -ge "$signals_before" ] || fail "signals lost by the restore: $signals_before before, $signals_after after"
+expect_persisted database-restore
 
 echo "== fault: a broken .env"
 sed 's/^MAX_DAILY_DRAWDOWN_PCT=.*/MAX_DAILY_DRAWDOWN_PCT=0.9/' "$env_file" > "$work/broken.env"
@@ -109,11 +169,13 @@ echo "== cdbctl report daily"
 expect_exit 0 "$work/report.txt" cdbctl report daily
 grep -q "^| cdb_core | running | healthy |" "$(sed -n 's/^report: //p' "$work/report.txt")" || fail "the daily report lacks the container table"
 
-echo "== cdbctl stop --emergency, twice"
-expect_exit 0 "$work/stop1.txt" cdbctl stop --emergency --reason "stack test"
+echo "== cdbctl stop (planned, positions waited for 20 s then closed in paper mode), twice; then --emergency"
+expect_exit 0 "$work/stop1.txt" cdbctl stop --position-wait 20s
 expect_text "$work/stop1.txt" "stop: STOPPED"
-expect_exit 0 "$work/stop2.txt" cdbctl stop --emergency --reason "stack test, again"
+expect_exit 0 "$work/stop2.txt" cdbctl stop --position-wait 20s
 expect_text "$work/stop2.txt" "stop: STOPPED"
+expect_exit 0 "$work/stop3.txt" cdbctl stop --emergency --reason "stack test, after the planned stop"
+expect_text "$work/stop3.txt" "stop: STOPPED"
 ls "$reports"/incidents/emergency-stop-*.md >/dev/null || fail "no emergency-stop report"
 
 cat "$work/timing.txt"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runbook
+import YAMLParser
 
 /// `cdbctl validate`: every problem in runbook.yaml, located, with suggestions; touches nothing.
 struct Validate: AsyncParsableCommand {
@@ -189,14 +190,31 @@ struct Stop: AsyncParsableCommand {
     @Option(help: "Why the emergency stop was called (required with --emergency).")
     var reason: String?
 
+    @Option(help: "Planned stop: how long to wait for open positions before closing them in paper mode (e.g. 10m; default: runbook.yaml's).")
+    var positionWait: String?
+
     func run() async throws {
         if emergency, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
             UsageFailure("--emergency needs --reason \"…\" (it goes into the incident report)").exit()
         }
         if !emergency, reason != nil { UsageFailure("--reason goes with --emergency").exit() }
+        if emergency, positionWait != nil { UsageFailure("--position-wait goes with the planned stop; --emergency does not wait").exit() }
+        let wait = positionWait.map { text in
+            guard let duration = Duration(yamlScalar: text) else { UsageFailure("--position-wait: expected a duration like 30s, 10m or 1h, got '\(text)'").exit() }
+            return duration
+        }
         var session = try await options.session(command: emergency ? "stop --emergency" : "stop")
         let mode: StopMode = emergency ? .emergency : .planned
         session.definition.phases[.stop]?.steps.removeAll { $0.when != nil && $0.when != mode }
+        if let wait, let steps = session.definition.phases[.stop]?.steps {
+            session.definition.phases[.stop]?.steps = steps.map { step in
+                guard case .openPositions(_, let poll, let close) = step.check else { return step }
+                var shorter = step
+                shorter.check = .openPositions(wait: wait, poll: min(poll, max(wait / 10, .seconds(1))), close: close)
+                shorter.timeout = wait + .seconds(300)
+                return shorter
+            }
+        }
         session.executor.stopReason = reason
         if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
             session.executor.containersBeforeStop = (try? await engine.containers()) ?? []
