@@ -44,7 +44,7 @@ struct Plan: AsyncParsableCommand {
             rows: steps.map { step in
                 [step.id, step.seed, step.severity.rawValue, step.check.typeName,
                  step.timeout.secondsText + (step.holdFor.map { " for \($0.secondsText)" } ?? ""),
-                 "\(step.retries)", step.needs.joined(separator: ","), step.title]
+                 "\(step.retries)", step.needs.joined(separator: ","), PlannedStep.markers(step) + step.title]
             }, colour: false))
     }
 }
@@ -55,11 +55,19 @@ struct PlannedStep: Encodable {
     var retries: Int
     var needs: [String]
     var holdForSeconds: Double?
+    var destructive: Bool
+    var option: String?
+
+    /// What the table shows before a title: the step destroys data, or runs only with a flag.
+    static func markers(_ step: RunbookStep) -> String {
+        (step.destructive ? "[destructive: needs --yes] " : "") + (step.option.map { "[only with --\($0)] " } ?? "")
+    }
 
     init(step: RunbookStep) {
         id = step.id; title = step.title; seed = step.seed; severity = step.severity.rawValue; check = step.check.typeName
         timeoutSeconds = Double(step.timeout.components.seconds); retries = step.retries; needs = step.needs
         holdForSeconds = step.holdFor.map { Double($0.components.seconds) }
+        destructive = step.destructive; option = step.option
     }
 }
 

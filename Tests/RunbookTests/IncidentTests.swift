@@ -73,6 +73,33 @@ struct IncidentTests {
         #expect(blind.output.contains("name it with --service"))
     }
 
+    @Test("cdbctl incident database-restore: refused before any step without a backup or without --yes; an option the playbook lacks is a usage error")
+    func restoreRefused() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("incident-reports"))
+        let environment = ["DOCKER_HOST": "unix:///nonexistent/docker.sock"]
+        func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+            let result = try await CDBCtl.run(["incident"] + arguments + ["--reports-dir", reports.path], in: root, environment: environment)
+            return (result.status, result.output)
+        }
+        let noBackup = try await run(["database-restore", "--yes"])
+        #expect(noBackup.status == 2)
+        #expect(noBackup.output.contains("refused: 'restore-database' destroys data and there is no backup in"), "\(noBackup.output)")
+
+        let backups = reports.appendingPathComponent("backups")
+        try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+        try Data("dump".utf8).write(to: backups.appendingPathComponent("claire_de_binare-20261125T000000Z.dump"))
+        let unconfirmed = try await run(["database-restore", "--recreate-volume"])
+        #expect(unconfirmed.status == 2)
+        #expect(unconfirmed.output.contains("refused: 'restore-volume-removed' destroys data; run again with --yes"), "\(unconfirmed.output)")
+        // Nothing ran: no incident folder, no history line.
+        #expect(!FileManager.default.fileExists(atPath: reports.appendingPathComponent("incidents").path))
+
+        let misplaced = try await run(["data-stop", "--recreate-volume"])
+        #expect(misplaced.status == 2)
+        #expect(misplaced.output.contains("--recreate-volume: playbook 'data-stop' has no step that uses it"), "\(misplaced.output)")
+    }
+
     @Test("every playbook of seed §5 has steps in runbook.yaml, each gathering evidence first")
     func playbooksComplete() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -114,6 +114,24 @@ struct RunbookValidationTests {
               go:
                 - { id: a, title: A, seed: "2.5", check: { type: containers, healty: true } }
             """, "runbook.yaml:4:66: step 'a'.check (containers): unknown key 'healty' (did you mean 'healthy'?)"),
+        ("unknown step option", """
+            version: 1
+            phases:
+              stop:
+                - { id: a, title: A, seed: "7.1", option: recreate-volumes, check: { type: wait, duration: 1s } }
+            """, "runbook.yaml:4:47: step 'a'.option: unknown option 'recreate-volumes' (one of recreate-volume)"),
+        ("destructive not a boolean", """
+            version: 1
+            phases:
+              stop:
+                - { id: a, title: A, seed: "7.1", destructive: maybe, check: { type: wait, duration: 1s } }
+            """, "runbook.yaml:4:52: step 'a'.destructive: expected true or false, got 'maybe'"),
+        ("a stream the writer does not store", """
+            version: 1
+            phases:
+              monitor:
+                - { id: a, title: A, seed: "4.1", check: { type: persistence, streams: [signals, market_data] } }
+            """, "runbook.yaml:4:76: step 'a'.check.streams: 'market_data' is not a persisted stream (one of signals, orders, trades, portfolio_snapshots, risk_events)"),
         ("wrong version", """
             version: 2
             phases: {}
