@@ -156,7 +156,11 @@ public func runToCompletion(_ executable: String, _ arguments: [String]) async t
     return result.output
 }
 
-/// A port on 127.0.0.1 nobody listens on right now (the kernel picks it).
+/// Ports this process has handed out: two tests asking at once must not get the same port while
+/// neither server listens yet.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// A port on 127.0.0.1 nobody listens on right now and not handed out before by this process.
 public func freeLoopbackPort() throws -> Int {
     // Ports are drawn below the kernel's ephemeral range: a port from that range can be taken by any
     // outgoing connection while a test server is stopped for a restart, and the restart then fails.
@@ -165,6 +169,7 @@ public func freeLoopbackPort() throws -> Int {
     let candidates = 20_000..<max(ephemeralStart, 20_001)
     for _ in 0..<200 {
         let port = Int.random(in: candidates)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         if try loopbackPortIsFree(port) { return port }
     }
     throw ChildProcessError(message: "no free loopback port in \(candidates.lowerBound)-\(candidates.upperBound - 1) after 200 tries")
