@@ -17,16 +17,10 @@ struct PostRun: AsyncParsableCommand {
         let reports = ReportsDirectory(path: options.reportsDir)
         let started = reports.lastRecord(of: .start).flatMap { $0.verdict == "OPERATIONAL" ? $0.startedAt : nil }
         let directory = reports.root.appendingPathComponent("postrun/\(ReportsDirectory.stampFormatter.string(from: Date()))").path
-        do {
+        try await reports.writeDocument(command: "postrun", label: "final report", json: options.json) {
             let runner = PostRunner(environment: environment, stack: stack, project: definition.settings.project, runStartedAt: started)
             let analysis = try await runner.analyse(exportingTo: directory)
-            let path = try runner.write(analysis, templatesDirectory: options.projectDirectory + "/templates", directory: directory)
-            reports.audit(command: "postrun", action: "write", outcome: "ok", detail: path)
-            if options.json { print(TableOutput.json(analysis)) } else { print("final report: \(path)") }
-        } catch {
-            reports.audit(command: "postrun", action: "write", outcome: "failed", detail: "\(error)")
-            FileHandle.standardError.write(Data("cdbctl: postrun failed: \(error)\n".utf8))
-            throw ExitCode(1)
+            return (analysis, try runner.write(analysis, templatesDirectory: options.projectDirectory + "/templates", directory: directory))
         }
     }
 }

@@ -20,16 +20,27 @@ struct Report: AsyncParsableCommand {
         let definition = options.loadRunbook()
         let (environment, stack) = options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
-        do {
+        try await reports.writeDocument(command: "report \(kind)", label: "report", json: options.json) {
             let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
             let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",
                                       outputDirectory: reports.root.appendingPathComponent(reportKind.rawValue).path)
-            let path = try writer.write(data)
-            reports.audit(command: "report \(kind)", action: "write", outcome: "ok", detail: path)
-            if options.json { print(TableOutput.json(data)) } else { print("report: \(path)") }
+            return (data, try writer.write(data))
+        }
+    }
+}
+
+extension ReportsDirectory {
+    /// Produces a written document (report, final report), audits the outcome and prints its path — or the
+    /// document itself with `--json`; a failure is printed with its cause and ends with exit 1.
+    func writeDocument<Document: Encodable>(command: String, label: String, json: Bool,
+                                            _ produce: () async throws -> (document: Document, path: String)) async throws {
+        do {
+            let (document, path) = try await produce()
+            audit(command: command, action: "write", outcome: "ok", detail: path)
+            print(json ? TableOutput.json(document) : "\(label): \(path)")
         } catch {
-            reports.audit(command: "report \(kind)", action: "write", outcome: "failed", detail: "\(error)")
-            FileHandle.standardError.write(Data("cdbctl: report \(kind) failed: \(error)\n".utf8))
+            audit(command: command, action: "write", outcome: "failed", detail: "\(error)")
+            FileHandle.standardError.write(Data("cdbctl: \(command) failed: \(error)\n".utf8))
             throw ExitCode(1)
         }
     }
