@@ -81,7 +81,7 @@ final class Guarded<Value>: @unchecked Sendable {
 }
 
 /// Polls `condition` every 10 ms until it holds; false after `seconds`.
-func eventually(within seconds: Double = 5, _ condition: @Sendable () -> Bool) async -> Bool {
+func eventually(within seconds: Double = 20, _ condition: @Sendable () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -13,7 +13,7 @@ struct HealthSurveyTests {
             "REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": postgres.password,
             "CDB_WS_PORT": "\(absentPort)",
         ])
-        let results = await HealthSurvey(settings: settings, timeout: .seconds(2)).run()
+        let results = await HealthSurvey(settings: settings, timeout: .seconds(20)).run()
         #expect(results.map(\.target) == ["redis", "postgres", "cdb_ws", "cdb_core", "cdb_risk", "cdb_execution", "cdb_db_writer"])
         #expect(results[0].status == .up)
         #expect(results[1].status == .up)

@@ -118,7 +118,7 @@ struct RunbookEngineTests {
     func holdFor() async throws {
         let fixture = try await EngineFixture()
         let results = try await fixture.run("""
-              - { id: steady, title: Steady, seed: "3.2", for: 1s, timeout: 5s, check: { type: redis, op: ping } }
+              - { id: steady, title: Steady, seed: "3.2", for: 1s, timeout: 30s, check: { type: redis, op: ping } }
               - { id: never, title: Never, seed: "3.2", for: 1s, timeout: 1s, check: { type: sql, query: "SELECT 0 AS n", expect: ["n == 1"] } }
         """)
         #expect(results["steady"]?.status == .pass)
