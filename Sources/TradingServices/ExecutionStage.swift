@@ -5,35 +5,64 @@ import RedisClient
 import ServiceHost
 import TradingCore
 
-/// cdb_execution's work: paper fills at the latest real market price, never a made-up one.
+/// cdb_execution's work: paper fills at a real market price, never a made-up one.
+///
+/// With the wall clock (live) an order fills at the latest quote. With the market clock (replays, where a
+/// month passes in minutes and this stage reads market data at its own pace) it fills at the quote as of
+/// the order's price time, the price risk sized it by; an order priced later than the newest quote known
+/// waits up to `marketWait` for market data to catch up.
 public actor ExecutionStage {
     private let model: PaperFillModel
     private let clock: TradingClock
     private let latency: Duration
+    private let marketWait: Duration
     private let publisher: EventPublisher
     private let logger: Logger
-    private var quotes: [String: PriceQuote] = [:]
+    private var quotes: [String: QuoteHistory] = [:]
     private var handled = RecentIDs(capacity: 50_000)
     private let filled: Counter
     private let rejected: Counter
+    private let marketWaitsExpired: Counter
 
-    public init(model: PaperFillModel, clock: TradingClock, simulatedLatency: Duration, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger) {
+    public init(
+        model: PaperFillModel, clock: TradingClock, simulatedLatency: Duration, marketWait: Duration, publisher: EventPublisher,
+        metrics: ServiceMetrics, logger: Logger
+    ) {
         self.model = model
         self.clock = clock
         self.latency = simulatedLatency
+        self.marketWait = marketWait
         self.publisher = publisher
         self.logger = logger
         filled = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "FILLED")])
         rejected = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "REJECTED")])
+        marketWaitsExpired = metrics.counter(
+            "market_clock_waits_expired_total", help: "Market clock: orders handled before market data reached their time")
     }
 
-    /// Keeps the latest real price per symbol.
+    /// Keeps the recent real prices per symbol (only the latest with the wall clock).
     public func handleMarketData(_ entries: [StreamEntry]) {
         for entry in entries {
             guard case .success(let tick) = EventEnvelope.decode(MarketTick.self, from: entry), tick.source != .probe else { continue }
-            if let known = quotes[tick.symbol], known.time > tick.eventTime { continue }
-            quotes[tick.symbol] = PriceQuote(price: tick.price, time: tick.eventTime, tickId: tick.id)
+            quotes[tick.symbol, default: QuoteHistory(capacity: clock == .market ? 100_000 : 1)]
+                .record(PriceQuote(price: tick.price, time: tick.eventTime, tickId: tick.id))
         }
+    }
+
+    /// The quote an order fills against: the latest, or with the market clock the one as of its price time.
+    private func quote(for order: OrderRequest) async throws -> PriceQuote? {
+        guard clock == .market else { return quotes[order.symbol]?.latest }
+        let deadline = ContinuousClock.now + marketWait
+        while (quotes[order.symbol]?.latestTime ?? .distantPast) < order.priceTime {
+            guard ContinuousClock.now < deadline else {
+                marketWaitsExpired.increment()
+                logger.warning("market data did not reach the order's price time; filling at the newest quote", metadata: [
+                    "order": "\(order.id)", "price_time": "\(EventCoding.timestamp(order.priceTime))"])
+                return quotes[order.symbol]?.latest
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        return quotes[order.symbol]?.quote(asOf: order.priceTime)
     }
 
     /// Fills (or rejects) each new order against the latest quote and publishes the results.
@@ -43,7 +72,7 @@ public actor ExecutionStage {
         for entry in entries {
             guard case .success(let order) = EventEnvelope.decode(OrderRequest.self, from: entry), handled.insert(order.id) else { continue }
             // An order that waited (service stopped) is judged by its own price time too: a fill only on fresh prices.
-            let result = model.fill(order, quote: quotes[order.symbol], now: clock.now(for: order.eventTime))
+            let result = model.fill(order, quote: try await quote(for: order), now: clock.now(for: order.eventTime))
             (result.status == .filled ? filled : rejected).increment()
             if result.status == .rejected {
                 logger.warning("order rejected", metadata: ["order": "\(order.id)", "reason": "\(result.message ?? "")"])
@@ -56,7 +85,9 @@ public actor ExecutionStage {
     /// What `/status` shows.
     public func status() -> [String: String] {
         var document = ["clock": clock.rawValue, "taker_fee_pct": String(model.takerFeePct)]
-        for (symbol, quote) in quotes { document["last_price_\(symbol)"] = "\(quote.price) @ \(EventCoding.timestamp(quote.time))" }
+        for (symbol, history) in quotes {
+            if let quote = history.latest { document["last_price_\(symbol)"] = "\(quote.price) @ \(EventCoding.timestamp(quote.time))" }
+        }
         return document
     }
 }

@@ -35,18 +35,21 @@ public actor RiskStage {
     private let clock: TradingClock
     private let snapshotInterval: TimeInterval
     private let markSaveDelay: Duration
+    private let marketWait: Duration
     /// When the oldest change not yet in Redis was made; nil while the saved state is current.
     private var unsavedSince: ContinuousClock.Instant?
     private let publisher: EventPublisher
     private let store: RedisConnection
     private let logger: Logger
     private let gauges: RiskGauges
+    private let marketWaitsExpired: Counter
 
     /// Loads the saved state from Redis, or starts a fresh account with `engine`. `markSaveDelay`: how long
-    /// changes that only move marks may stay unsaved (zero saves after every batch).
+    /// changes that only move marks may stay unsaved (zero saves after every batch). `marketWait`: with the
+    /// market clock, how long a signal may wait for the marks to reach its time.
     public init(
-        engine: RiskEngine, clock: TradingClock, snapshotInterval: Duration, markSaveDelay: Duration, redis: RedisConfiguration,
-        publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger
+        engine: RiskEngine, clock: TradingClock, snapshotInterval: Duration, markSaveDelay: Duration, marketWait: Duration,
+        redis: RedisConfiguration, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger
     ) async throws {
         let store = try await RedisConnection(redis)
         let interval = snapshotInterval.seconds
@@ -64,10 +67,13 @@ public actor RiskStage {
         self.clock = clock
         self.snapshotInterval = interval
         self.markSaveDelay = markSaveDelay
+        self.marketWait = marketWait
         self.publisher = publisher
         self.store = store
         self.logger = logger
         self.gauges = RiskGauges(metrics)
+        self.marketWaitsExpired = metrics.counter(
+            "market_clock_waits_expired_total", help: "Market clock: signals judged before the marks reached their time")
     }
 
     /// The latest moment known: wall time, or in market mode the newest tick seen.
@@ -105,6 +111,7 @@ public actor RiskStage {
             guard case .success(let signal) = EventEnvelope.decode(TradingSignal.self, from: entry),
                   state.seenSignals.insert(signal.id)
             else { continue }
+            try await awaitMarks(through: signal.eventTime)
             let before = state.engine.tradingState
             switch state.engine.evaluate(signal: signal, now: clock.now(for: signal.eventTime)) {
             case .approved(let order):
@@ -115,6 +122,24 @@ public actor RiskStage {
             noteStateChange(from: before, &outgoing)
         }
         try await finish(outgoing)
+    }
+
+    /// With the market clock, waits (up to `marketWait`) until the marks reached `time`. In a replay this stage
+    /// reads market data and signals at different paces; a signal judged on older marks could pass as a BUY
+    /// after the moment the circuit breaker or the daily stop had halted trading.
+    private func awaitMarks(through time: Date) async throws {
+        guard clock == .market else { return }
+        let deadline = ContinuousClock.now + marketWait
+        while (state.marketTime ?? .distantPast) < time {
+            guard ContinuousClock.now < deadline else {
+                marketWaitsExpired.increment()
+                logger.warning("market data did not reach the signal's time; judging it on the marks known", metadata: [
+                    "signal_time": "\(EventCoding.timestamp(time))"])
+                return
+            }
+            // The actor is free meanwhile: the market-data batches that move the marks run in between.
+            try await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     /// Books execution results; closed round trips go out as trades, followed by a fresh snapshot.
@@ -131,7 +156,10 @@ public actor RiskStage {
             }
             noteStateChange(from: before, &outgoing)
             if result.status == .filled {
-                outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: moment))))
+                // Stamped with the time of the marks it is valued at: in a market-clock replay those can be later
+                // than the order, and a snapshot must not show a state (say HALTED) before the moment it arose.
+                let valuedAt = max(moment, now)
+                outgoing.append((BusStream.portfolioSnapshots.rawValue, EventEnvelope.encode(state.engine.snapshot(now: valuedAt))))
             }
         }
         try await finish(outgoing)

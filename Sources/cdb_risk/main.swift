@@ -10,6 +10,7 @@ struct RiskConfig {
     var clock: TradingClock
     var snapshotInterval: Duration
     var markSaveDelay: Duration
+    var marketWait: Duration
     var resetToken: String
 }
 
@@ -26,12 +27,13 @@ await ServiceMain.run(service: "cdb_risk", defaultPort: 8002) { env in
         clock: TradingClock(rawValue: env.choice("CLOCK", default: "wall", allowed: ["wall", "market"])) ?? .wall,
         snapshotInterval: .seconds(env.integer("SNAPSHOT_INTERVAL_SEC", default: 3_600, range: 1...86_400)),
         markSaveDelay: .milliseconds(env.integer("MARK_SAVE_INTERVAL_MS", default: 1_000, range: 0...60_000)),
+        marketWait: .milliseconds(env.integer("MARKET_CLOCK_WAIT_MS", default: 5_000, range: 0...60_000)),
         resetToken: env.secret("RISK_RESET_TOKEN", default: ""))
 } build: { config, context in
     let stage = try await RiskStage(
         engine: RiskEngine(limits: config.limits, startingCapital: config.startingCapital, startedAt: Date()),
         clock: config.clock, snapshotInterval: config.snapshotInterval,
-        markSaveDelay: config.markSaveDelay, redis: context.settings.redis,
+        markSaveDelay: config.markSaveDelay, marketWait: config.marketWait, redis: context.settings.redis,
         publisher: context.publisher, metrics: context.metrics, logger: context.logger)
     let token = config.resetToken
     return ServiceParts(

@@ -23,20 +23,22 @@ func sharedMonthTicks() async throws -> [MarketTick]? {
 
 @Suite("The five services on real Redis and PostgreSQL", .serialized)
 struct PipelineReplayTests {
-    /// The runbook's limits, and a tight daily stop that fires during the January 2022 slide.
-    /// (A breaker-only scenario is not here yet: in market-clock replays the stages judge events at their own
-    /// times while reading streams at different paces, and that scenario showed an exposure snapshot 1.7 % over
-    /// a 100 % limit and one BUY stamped after the first HALTED snapshot — see issue 3's note.)
-    static let scenarios: [(name: String, limits: [String: String], exposureLimitPct: Double, expectDayStop: Bool)] = [
-        ("runbook limits", [:], 30, false),
-        ("tight daily stop", ["MAX_POSITION_PCT": "0.5", "MAX_TOTAL_EXPOSURE_PCT": "1", "MAX_DAILY_DRAWDOWN_PCT": "0.01"], 100, true),
+    /// The runbook's limits; a tight daily stop that fires during the January 2022 slide; and a circuit breaker
+    /// at 5 % from peak with the daily stop out of reach (50 %), so that only the breaker halts trading. The
+    /// stages judge each event at its own market time: risk waits for the marks to reach a signal's time, and
+    /// execution fills at the quote as of the order's price time.
+    static let scenarios: [(name: String, limits: [String: String], exposureLimitPct: Double, expectDayStop: Bool, expectBreaker: Bool)] = [
+        ("runbook limits", [:], 30, false, false),
+        ("tight daily stop", ["MAX_POSITION_PCT": "0.5", "MAX_TOTAL_EXPOSURE_PCT": "1", "MAX_DAILY_DRAWDOWN_PCT": "0.01"], 100, true, false),
+        ("circuit breaker only", ["MAX_POSITION_PCT": "1", "MAX_TOTAL_EXPOSURE_PCT": "1", "MAX_DAILY_DRAWDOWN_PCT": "0.5",
+                                  "CIRCUIT_BREAKER_THRESHOLD_PCT": "0.05"], 100, false, true),
     ]
 
     @Test(
         "a month of real bars flows through all five services into PostgreSQL; limits hold; a SIGKILLed writer loses and duplicates nothing",
-        arguments: 0..<2)
+        arguments: 0..<3)
     func replayMonth(scenario: Int) async throws {
-        let (scenarioName, limits, exposureLimitPct, expectDayStop) = Self.scenarios[scenario]
+        let (scenarioName, limits, exposureLimitPct, expectDayStop, expectBreaker) = Self.scenarios[scenario]
         guard let ticks = try await sharedMonthTicks() else {
             Issue.record("../shared/data/btc-perp-2022-01_1m.csv is missing: this test needs the shared market data")
             return
@@ -129,6 +131,13 @@ struct PipelineReplayTests {
         let dayHalts = try await count("SELECT count(*) FROM risk_events WHERE reason = 'DAILY_DRAWDOWN_HALT'")
         let breakerHalts = try await count("SELECT count(*) FROM risk_events WHERE reason = 'CIRCUIT_BREAKER_HALT'")
         print("pipeline replay (\(scenarioName)): BUYs refused: \(dayHalts) by the daily stop, \(breakerHalts) by the circuit breaker; max exposure \(worstExposure) %")
-        if expectDayStop { #expect(dayHalts > 0) }
+        #expect((dayHalts > 0) == expectDayStop)
+        #expect((breakerHalts > 0) == expectBreaker)
+        if expectBreaker {
+            // HALTED holds to the end (no operator reset here): the last snapshot still says so.
+            let lastState = try await db.query("SELECT trading_state FROM portfolio_snapshots ORDER BY timestamp DESC LIMIT 1")
+                .first?.decode("trading_state", as: String.self)
+            #expect(lastState == "HALTED")
+        }
     }
 }

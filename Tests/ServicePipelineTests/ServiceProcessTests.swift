@@ -176,6 +176,44 @@ struct ServiceRestartTests {
         #expect(price > 50_000 && price < 50_000 * 1.001)  // the real price plus modelled slippage
     }
 
+    @Test("with the market clock cdb_execution fills at the quote as of the order's price time, waiting for market data to reach it")
+    func executionFillsAsOfPriceTime() async throws {
+        let redis = try await LocalRedisServer()
+        let port = try freeLoopbackPort()
+        let (process, log) = try ServiceBinaries.start(
+            "cdb_execution", environment: ["REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)", "CLOCK": "market", "SLIPPAGE_BASE_PCT": "0",
+                                            "SLIPPAGE_IMPACT_PCT": "0"])
+        defer { process.send(SIGTERM); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        let bus = try await RedisConnection(redis.configuration)
+        let start = Date(timeIntervalSince1970: 1_641_000_000)  // January 2022: only the market clock may fill here
+        func tick(_ minute: Int, _ price: Double) async throws {
+            let tick = MarketTick(id: "tick-\(minute)", symbol: "BTCUSDT", price: price, quantity: 1, aggressorSide: .buy,
+                                  eventTime: start.addingTimeInterval(Double(minute) * 60), source: .replay)
+            try await bus.xadd("market_data", fields: [("event", EventEnvelope.encode(tick))])
+        }
+        func order(_ id: String, minute: Int, reference: Double) -> OrderRequest {
+            let time = start.addingTimeInterval(Double(minute) * 60)
+            return OrderRequest(id: id, signalId: nil, symbol: "BTCUSDT", side: .buy, quantity: 0.01, referencePrice: reference,
+                                priceTime: time, maxSlippagePct: 0.01, reduceOnly: false, eventTime: time, originTickId: "tick-\(minute)")
+        }
+        for (minute, price) in [(0, 47_000.0), (1, 47_100), (2, 47_200)] { try await tick(minute, price) }
+        try await Task.sleep(for: .milliseconds(300))
+        // Priced at minute 1 while the newest quote is minute 2: filled at minute 1's price, not the newest.
+        try await bus.xadd("orders", fields: [("event", EventEnvelope.encode(order("as-of", minute: 1, reference: 47_100)))])
+        let first = try #require(try await nextEvent(bus, stream: "order_results", after: "0"))
+        #expect(first.json["status"] as? String == "FILLED")
+        #expect(first.json["fill_price"] as? Double == 47_100)
+        // Priced at minute 3, which market data has not reached: it waits for that tick and fills at its price.
+        try await bus.xadd("orders", fields: [("event", EventEnvelope.encode(order("ahead", minute: 3, reference: 47_300)))])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await bus.length(of: "order_results") == 1)
+        try await tick(3, 47_300)
+        let second = try #require(try await nextEvent(bus, stream: "order_results", after: first.id))
+        #expect(second.json["order_id"] as? String == "ahead")
+        #expect(second.json["fill_price"] as? Double == 47_300)
+    }
+
     @Test("cdb_risk keeps its portfolio and its memory of handled signals across a restart")
     func riskStateSurvivesRestart() async throws {
         let redis = try await LocalRedisServer()

@@ -34,4 +34,27 @@ struct PendingOrderTests {
         // Three 10 % orders in flight fill the 30 % exposure limit.
         #expect(engine.evaluate(signal: makeSignal(.buy, symbol: "XRPUSDT", price: 1, at: now), now: now).rejectionReason == .totalExposureLimit)
     }
+
+    @Test("the slippage and fees of BUYs in flight are charged before the next is sized: both filled stay within the limit")
+    func pendingBuysReserveTheirCosts() throws {
+        let fills = PaperFillModel()  // real costs: about 0.3 % on half the account
+        let limits = RiskLimits(maxPositionPct: 1, maxTotalExposurePct: 1, maxSlippagePct: 0.05)
+        var engine = RiskEngine(limits: limits, sizer: PositionSizer(targetPositionPct: 0.5), fillModel: fills, startedAt: TestClock.dayStart)
+        let now = TestClock.at(60)
+        var orders: [OrderRequest] = []
+        for (symbol, price) in [("BTCUSDT", 50_000.0), ("ETHUSDT", 4_000.0)] {
+            let order = try #require(engine.evaluate(signal: makeSignal(.buy, symbol: symbol, price: price, at: now), now: now).order)
+            orders.append(order)
+        }
+        for order in orders {
+            let result = fills.fill(order, quote: PriceQuote(price: order.referencePrice, time: order.priceTime), now: now)
+            #expect(result.status == .filled)
+            _ = engine.apply(fill: result, now: now)
+        }
+        let portfolio = engine.portfolio
+        // Uncharged, the first fill's costs would leave the account over 100 % exposed and its cash negative.
+        #expect(portfolio.totalExposure <= portfolio.equity * (1 + 1e-12))
+        #expect(portfolio.cash >= -1e-6)
+        #expect(portfolio.totalExposure >= portfolio.equity * 0.99)  // and the room was used, not left idle
+    }
 }

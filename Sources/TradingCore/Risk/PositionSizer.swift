@@ -22,7 +22,8 @@ public struct PositionSizer: Codable, Sendable, Equatable {
 
     /// Sizes an order for `side` in `symbol` at `price`, valuing existing positions at the
     /// portfolio's marks. `reservedInSymbol` and `reservedTotal` are the notionals of BUYs already
-    /// approved but not yet filled: they count against the limits as if they were held.
+    /// approved but not yet filled: they count against the limits as if they were held, and
+    /// `reservedCost`, the equity their fills will consume (slippage and fee), as if it were spent.
     public func size(
         side: OrderSide,
         symbol: String,
@@ -32,7 +33,8 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         limits: RiskLimits,
         fillModel: PaperFillModel,
         reservedInSymbol: Double = 0,
-        reservedTotal: Double = 0
+        reservedTotal: Double = 0,
+        reservedCost: Double = 0
     ) -> SizingOutcome {
         switch side {
         case .sell:
@@ -44,7 +46,7 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         case .buy:
             return sizeBuy(
                 symbol: symbol, confidence: confidence, price: price, portfolio: portfolio, limits: limits, fillModel: fillModel,
-                reservedInSymbol: reservedInSymbol, reservedTotal: reservedTotal)
+                reservedInSymbol: reservedInSymbol, reservedTotal: reservedTotal, reservedCost: reservedCost)
         }
     }
 
@@ -56,9 +58,10 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         limits: RiskLimits,
         fillModel: PaperFillModel,
         reservedInSymbol: Double,
-        reservedTotal: Double
+        reservedTotal: Double,
+        reservedCost: Double
     ) -> SizingOutcome {
-        let equity = portfolio.equity
+        let equity = portfolio.equity - reservedCost
         let clampedConfidence = confidence.isFinite ? min(max(confidence, 0), 1) : 0
         let target = equity * targetPositionPct * clampedConfidence
         let cost = fillModel.costCoefficients(side: .buy)

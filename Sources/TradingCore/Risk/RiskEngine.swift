@@ -145,7 +145,8 @@ public struct RiskEngine: Codable, Sendable, Equatable {
             limits: limits,
             fillModel: fillModel,
             reservedInSymbol: pendingBuys.values.filter { $0.symbol == signal.symbol }.reduce(0) { $0 + $1.notional },
-            reservedTotal: pendingBuys.values.reduce(0) { $0 + $1.notional }
+            reservedTotal: pendingBuys.values.reduce(0) { $0 + $1.notional },
+            reservedCost: pendingBuys.values.reduce(0) { $0 + fillModel.executionCost(notional: $1.notional, side: .buy) }
         )
         switch sizing {
         case let .rejected(reason, message):
