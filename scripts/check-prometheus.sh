@@ -10,7 +10,8 @@ if [ ! -x "$promtool" ]; then
   echo "check-prometheus: unpacking promtool from Debian's prometheus package into .run/prometheus-package"
   download=$(mktemp -d)
   chmod a+rwx "$download"   # apt fetches as its own user (_apt)
-  (cd "$download" && apt-get download prometheus >/dev/null) \
+  . scripts/retry.sh
+  (cd "$download" && retry 3 "check-prometheus: apt-get download" apt-get -o Acquire::Retries=3 download prometheus >/dev/null) \
     || { echo "check-prometheus: 'apt-get download prometheus' failed (try: apt-get update)" >&2; exit 1; }
   mkdir -p .run/prometheus-package
   dpkg-deb -x "$download"/prometheus_*.deb .run/prometheus-package

@@ -6,6 +6,7 @@
 # Machines where systemd runs docker need none of this: `start` finds the engine answering and returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/retry.sh
 state="$PWD/.run/docker"
 pidfile="$state/dockerd.pid"
 mkdir -p "$state"
@@ -50,8 +51,9 @@ start_engine() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "docker-engine: installing ${missing[*]}"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    retry 3 "docker-engine: apt-get update" as_root apt-get -o Acquire::Retries=3 update -qq
+    retry 3 "docker-engine: apt-get install" as_root env DEBIAN_FRONTEND=noninteractive \
+      apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   if docker info >/dev/null 2>&1; then return 0; fi
   if started_here; then echo "docker-engine: dockerd ($(cat "$pidfile")) runs but does not answer" >&2; exit 1; fi

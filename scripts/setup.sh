@@ -24,6 +24,8 @@ else
   echo "setup: missing packages: ${missing[*]}; run this as root (or install sudo)" >&2
   exit 2
 fi
+. "$(dirname "$0")/retry.sh"
 echo "setup: installing ${missing[*]}"
-"${run_as_root[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${run_as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+retry 3 "setup: apt-get update" "${run_as_root[@]}" apt-get -o Acquire::Retries=3 update -qq
+retry 3 "setup: apt-get install" "${run_as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

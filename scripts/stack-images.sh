@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+. scripts/retry.sh
 if [ -f "${CDB_ENV_FILE:-.env}" ]; then set -a; . "${CDB_ENV_FILE:-.env}"; set +a; fi
 
 base_image=debian:bookworm-slim
@@ -37,19 +38,28 @@ pulled() { [ "${CDB_NO_PULL:-0}" != 1 ] && docker pull -q "$1" >/dev/null 2>&1; 
 build_image() {
   local tag=$1 dockerfile=$2 context=$3 log
   log=$(mktemp)
-  if ! docker build -t "$tag" -f "$dockerfile" "$context" >"$log" 2>&1; then
+  # The stand-ins install from Debian's mirror inside the build: a dropped connection gets another try.
+  if ! retry 2 "stack-images: docker build $tag" docker build -t "$tag" -f "$dockerfile" "$context" >"$log" 2>&1; then
     tail -n 25 "$log" >&2; rm -f "$log"
     echo "stack-images: building $tag ($dockerfile) failed" >&2; exit 1
   fi
   rm -f "$log"
 }
 
-bootstrap_base() {
-  local rootfs
+# Sets `rootfs` to a fresh minbase bookworm, or cleans up and fails (the caller retries).
+debootstrap_rootfs() {
   rootfs=$(mktemp -d /var/tmp/cdb-rootfs.XXXXXX)
   echo "stack-images: debootstrap bookworm (minbase) into $rootfs"
-  debootstrap --variant=minbase bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$rootfs.log" 2>&1 \
-    || { echo "stack-images: debootstrap failed; its log ends:" >&2; tail -n 5 "$rootfs.log" >&2; remove_rootfs "$rootfs"; exit 1; }
+  debootstrap --variant=minbase bookworm "$rootfs" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" >"$rootfs.log" 2>&1 && return
+  echo "stack-images: debootstrap failed; its log ends:" >&2
+  tail -n 5 "$rootfs.log" >&2
+  remove_rootfs "$rootfs"
+  return 1
+}
+
+bootstrap_base() {
+  local rootfs
+  retry 3 "stack-images: debootstrap" debootstrap_rootfs || exit 1
   # What the official slim image leaves out too: package caches and lists, docs, man pages, locales.
   tar -C "$rootfs" -c --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' \
       --exclude='./var/cache/apt/*' --exclude='./var/lib/apt/lists/*' --exclude='./usr/share/doc/*' \

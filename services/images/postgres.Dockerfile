@@ -4,8 +4,8 @@ FROM debian:bookworm-slim
 # No default cluster from the package: the entry point creates the one in PGDATA.
 RUN mkdir -p /etc/postgresql-common \
  && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf \
- && apt-get update \
- && apt-get install -y --no-install-recommends postgresql-15 \
+ && apt-get -o Acquire::Retries=5 update \
+ && apt-get -o Acquire::Retries=5 install -y --no-install-recommends postgresql-15 \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/postgresql/data /var/run/postgresql \
  && chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql

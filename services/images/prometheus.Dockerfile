@@ -3,8 +3,8 @@
 FROM debian:bookworm-slim
 # The package drags in 212 MB of raw time-zone sources (libjs-moment-timezone's data/) that the web UI never
 # loads: it uses the bundled moment-timezone-with-data.js.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends prometheus wget \
+RUN apt-get -o Acquire::Retries=5 update \
+ && apt-get -o Acquire::Retries=5 install -y --no-install-recommends prometheus wget \
  && rm -rf /var/lib/apt/lists/* \
  && rm -rf /usr/share/javascript/moment-timezone/data \
  && mkdir -p /prometheus && chown nobody:nogroup /prometheus
