@@ -44,6 +44,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
+        // glibc's <malloc.h> (malloc_trim), for the services' idle memory; part of libc, nothing to install.
+        .systemLibrary(name: "CMalloc"),
+
         .target(name: "DedicatedThread", swiftSettings: strict),
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "DedicatedThread"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["CHiredis", "DedicatedThread"], swiftSettings: strict),
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "ServiceHost",
             dependencies: [
-                "RedisClient", "HTTPClient",
+                "RedisClient", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,12 +84,30 @@ let package = Package(
         ),
         /// The database side: versioned migrations, the runbook's schema and queries, idempotent batch persistence.
         .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore"], swiftSettings: strict),
-        /// The five services' work, wired to the bus: each executable is a thin main over one stage here.
+        /// The trading stages wired to the bus (cdb_core, cdb_risk, cdb_execution) and the event envelope they share.
+        /// Each executable is a thin main over one stage. The feed and the writer have targets of their own, so
+        /// only cdb_ws links the WebSocket/TLS/protobuf stack and only cdb_db_writer links libpq: a service's
+        /// idle memory grows with every library it loads.
         .target(
             name: "TradingServices",
-            dependencies: ["TradingCore", "TradeStore", "MarketFeed", "ServiceHost", "RedisClient", "PostgresClient",
+            dependencies: ["TradingCore", "ServiceHost", "RedisClient",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        /// cdb_ws's stage: ticks from a feed onto `market_data`.
+        .target(
+            name: "MarketDataService",
+            dependencies: ["TradingCore", "MarketFeed", "ServiceHost",
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
+        /// cdb_db_writer's stage: the persisted streams into PostgreSQL.
+        .target(
+            name: "PersistenceService",
+            dependencies: ["TradingCore", "TradeStore", "PostgresClient", "ServiceHost", "RedisClient",
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict
         ),
         /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
@@ -103,14 +124,14 @@ let package = Package(
             dependencies: ["Runbook", "ServiceHost", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "TradingServices", "MarketFeed"], swiftSettings: strict),
+        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed"], swiftSettings: strict),
         .executableTarget(name: "cdb_core", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
         .executableTarget(name: "cdb_risk", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
         .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
-        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "TradingServices", "TradeStore", "PostgresClient"], swiftSettings: strict),
+        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "PersistenceService", "TradeStore", "PostgresClient"], swiftSettings: strict),
         .executableTarget(
             name: "cdb-bench",
-            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "TradingCore", "TradingServices",
+            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "TradingCore", "TradingServices", "PersistenceService",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
@@ -121,7 +142,8 @@ let package = Package(
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",
-            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore", "TradingServices", "MarketFeed"],
+            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore", "TradingServices",
+                           "PersistenceService", "MarketFeed"],
             swiftSettings: strict
         ),
         .testTarget(

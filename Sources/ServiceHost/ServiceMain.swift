@@ -64,7 +64,7 @@ public enum ServiceMain {
             let parts = try await build(config, context)
             let endpoints = ServiceEndpoints(
                 service: service, version: CDBVersion.current, checks: parts.checks, metrics: context.metrics, status: parts.status)
-            try await ServiceRunner(endpoints: endpoints, port: settings.httpPort, workers: parts.workers, logger: logger, extraRoutes: parts.routes).run()
+            try await ServiceRunner(endpoints: endpoints, port: settings.httpPort, workers: parts.workers + [MemoryRelease.worker(logger: logger)], logger: logger, extraRoutes: parts.routes).run()
             exit(0)
         } catch {
             logger.critical("service stopped on an error", metadata: ["error": "\(error)"])

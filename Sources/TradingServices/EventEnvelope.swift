@@ -10,11 +10,20 @@ public enum EventEnvelope {
 
     /// Decodes the event of `entry`, or says what is wrong with it.
     public static func decode<Event: Decodable>(_ type: Event.Type, from entry: StreamEntry) -> Result<Event, MalformedEvent> {
+        decode(entry) { try EventCoding.decoder.decode(type, from: Data($0)) }
+    }
+
+    /// Decodes a market tick: the hot path, through `MarketTick`'s own codec (same result, a fraction of the cost).
+    public static func decode(_ type: MarketTick.Type, from entry: StreamEntry) -> Result<MarketTick, MalformedEvent> {
+        decode(entry, with: MarketTick.fromBusJSON)
+    }
+
+    private static func decode<Event>(_ entry: StreamEntry, with decoder: ([UInt8]) throws -> Event) -> Result<Event, MalformedEvent> {
         guard let bytes = entry.fields[field] else {
             return .failure(MalformedEvent(entryID: entry.id, reason: "no '\(field)' field"))
         }
         do {
-            return .success(try EventCoding.decoder.decode(type, from: Data(bytes)))
+            return .success(try decoder(bytes))
         } catch {
             return .failure(MalformedEvent(entryID: entry.id, reason: "\(error)"))
         }
@@ -24,6 +33,11 @@ public enum EventEnvelope {
     public static func encode(_ event: some Encodable) -> String {
         // TradingCore's events are plain Codable values; encoding them cannot fail.
         String(decoding: (try? EventCoding.encoder.encode(event)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Encodes a market tick (the feed's hot path) through `MarketTick`'s own codec: the same bytes.
+    public static func encode(_ tick: MarketTick) -> String {
+        tick.busJSON()
     }
 
 }

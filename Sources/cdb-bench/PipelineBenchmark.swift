@@ -3,6 +3,7 @@ import Foundation
 import LocalServers
 import Logging
 import MarketFeed
+import PersistenceService
 import PostgresClient
 import RedisClient
 import ServiceHost

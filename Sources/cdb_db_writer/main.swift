@@ -1,7 +1,7 @@
 import PostgresClient
 import ServiceHost
+import PersistenceService
 import TradeStore
-import TradingServices
 
 // cdb_db_writer (metrics port 8004): signals, orders, order_results, trades, portfolio_snapshots, risk_events → PostgreSQL.
 struct WriterConfig {

@@ -1,7 +1,7 @@
 import Foundation
+import MarketDataService
 import MarketFeed
 import ServiceHost
-import TradingServices
 
 // cdb_ws (port 8000): market data from the built-in synthetic walk (default), a replay file, or live MEXC.
 struct FeedConfig {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import LocalServers
+import PersistenceService
 import PostgresClient
 import RedisClient
 import ServiceHost

@@ -43,6 +43,22 @@ public struct MarketTick: TradingEvent {
         self.originTickId = id
     }
 
+    /// Every field as decoded from the bus, `originTickId` included.
+    init(
+        id: String, schemaVersion: Int, symbol: String, price: Double, quantity: Double,
+        aggressorSide: OrderSide?, eventTime: Date, source: TickSource, originTickId: String
+    ) {
+        self.id = id
+        self.schemaVersion = schemaVersion
+        self.symbol = symbol
+        self.price = price
+        self.quantity = quantity
+        self.aggressorSide = aggressorSide
+        self.eventTime = eventTime
+        self.source = source
+        self.originTickId = originTickId
+    }
+
     enum CodingKeys: String, CodingKey {
         case id
         case schemaVersion = "schema_version"

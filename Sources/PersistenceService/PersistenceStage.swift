@@ -35,7 +35,7 @@ public actor PersistenceStage {
 
     /// Stores one batch read from `stream`.
     public func handle(_ entries: [StreamEntry], from stream: BusStream) async throws {
-        let encoded = entries.map { EncodedEvent(stream: stream.rawValue, json: $0.fields[EventEnvelope.field] ?? []) }
+        let encoded = entries.map { EncodedEvent(stream: stream.rawValue, json: $0.fields[BusStream.eventField] ?? []) }
         let start = ContinuousClock.now
         let outcome = try await store.persist(entries: encoded)
         batchLatency.record(ContinuousClock.now - start)

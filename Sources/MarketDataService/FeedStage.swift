@@ -38,7 +38,7 @@ public struct FeedStage: Service {
         let completion = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while let batch = await queue.next() {
-                    let events = batch.map { (BusStream.marketData.rawValue, EventEnvelope.encode($0)) }
+                    let events = batch.map { (BusStream.marketData.rawValue, $0.busJSON()) }
                     // Redis away (restart, network): keep the batch and retry, so no tick is dropped and the
                     // bounded queue slows the feed meanwhile; a shutdown cancels the wait.
                     var delay = Duration.milliseconds(100)
