@@ -32,15 +32,9 @@ public struct MarketTick: TradingEvent {
         source: TickSource,
         schemaVersion: Int = EventSchema.currentVersion
     ) {
-        self.id = id
-        self.schemaVersion = schemaVersion
-        self.symbol = symbol
-        self.price = price
-        self.quantity = quantity
-        self.aggressorSide = aggressorSide
-        self.eventTime = eventTime
-        self.source = source
-        self.originTickId = id
+        self.init(
+            id: id, schemaVersion: schemaVersion, symbol: symbol, price: price, quantity: quantity,
+            aggressorSide: aggressorSide, eventTime: eventTime, source: source, originTickId: id)
     }
 
     /// Every field as decoded from the bus, `originTickId` included.
