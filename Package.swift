@@ -44,22 +44,25 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
-        // glibc's <malloc.h> (malloc_trim), for the services' idle memory; part of libc, nothing to install.
-        .systemLibrary(name: "CMalloc"),
+        // glibc's GNU extensions (malloc_trim, pthread_setname_np); part of libc, nothing to install.
+        .systemLibrary(name: "CGNUExtensions"),
 
-        .target(name: "DedicatedThread", swiftSettings: strict),
-        .target(name: "PostgresClient", dependencies: ["CLibPQ", "DedicatedThread"], swiftSettings: strict),
-        .target(name: "RedisClient", dependencies: ["CHiredis", "DedicatedThread"], swiftSettings: strict),
+        .target(name: "DedicatedThread", dependencies: ["CGNUExtensions"], swiftSettings: strict),
+        /// Trimming and fixed-decimal formatting without Foundation: the service modules import FoundationEssentials
+        /// only, so no service binary links ICU or swift-corelibs-foundation.
+        .target(name: "PlainText", swiftSettings: strict),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "DedicatedThread", "PlainText"], swiftSettings: strict),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "DedicatedThread", "PlainText"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "YAMLParser", dependencies: ["CYAML"], swiftSettings: strict),
 
         /// Pure trading logic: events, strategy, sizing, risk rules, paper fills, accounting, metrics. No I/O.
-        .target(name: "TradingCore", swiftSettings: strict),
+        .target(name: "TradingCore", dependencies: ["PlainText"], swiftSettings: strict),
 
         .target(
             name: "ServiceHost",
             dependencies: [
-                "RedisClient", "CMalloc",
+                "RedisClient", "CGNUExtensions", "PlainText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,7 +76,7 @@ let package = Package(
         .target(
             name: "MarketFeed",
             dependencies: [
-                "TradingCore",
+                "TradingCore", "PlainText",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,14 +86,14 @@ let package = Package(
             swiftSettings: strict
         ),
         /// The database side: versioned migrations, the runbook's schema and queries, idempotent batch persistence.
-        .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore"], swiftSettings: strict),
+        .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore", "PlainText"], swiftSettings: strict),
         /// The trading stages wired to the bus (cdb_core, cdb_risk, cdb_execution) and the event envelope they share.
         /// Each executable is a thin main over one stage. The feed and the writer have targets of their own, so
         /// only cdb_ws links the WebSocket/TLS/protobuf stack and only cdb_db_writer links libpq: a service's
         /// idle memory grows with every library it loads.
         .target(
             name: "TradingServices",
-            dependencies: ["TradingCore", "ServiceHost", "RedisClient",
+            dependencies: ["TradingCore", "ServiceHost", "RedisClient", "PlainText",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
@@ -98,7 +101,7 @@ let package = Package(
         /// cdb_ws's stage: ticks from a feed onto `market_data`.
         .target(
             name: "MarketDataService",
-            dependencies: ["TradingCore", "MarketFeed", "ServiceHost",
+            dependencies: ["TradingCore", "MarketFeed", "ServiceHost", "PlainText",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
@@ -124,7 +127,7 @@ let package = Package(
             dependencies: ["Runbook", "ServiceHost", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed"], swiftSettings: strict),
+        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed", "PlainText"], swiftSettings: strict),
         .executableTarget(name: "cdb_core", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
         .executableTarget(name: "cdb_risk", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
         .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict),
@@ -149,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "MarketFeedTests",
             dependencies: [
-                "MarketFeed", "TradingCore",
+                "MarketFeed", "TradingCore", "ChildProcesses",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

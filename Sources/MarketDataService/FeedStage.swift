@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 import Logging
 import MarketFeed
 import Prometheus
@@ -78,10 +83,10 @@ public struct FeedStage: Service {
     public static func staleness(_ monitor: FeedMonitor, timeout: Duration) -> HealthCheck {
         HealthCheck(name: "feed") {
             guard monitor.isStale(after: timeout) else {
-                let age = monitor.timeSinceLastTick().map { String(format: "last tick %.1f s ago", $0.seconds) } ?? "waiting for the first tick"
+                let age = monitor.timeSinceLastTick().map { "last tick \($0.seconds.fixed(1)) s ago" } ?? "waiting for the first tick"
                 return DependencyState(status: .up, detail: age)
             }
-            let last = monitor.timeSinceLastTick().map { String(format: "%.0f s", $0.seconds) } ?? "ever"
+            let last = monitor.timeSinceLastTick().map { "\($0.seconds.fixed(0)) s" } ?? "ever"
             return DependencyState(status: .stale, detail: "no tick for \(last) (DATA_STALE_TIMEOUT_SEC \(Int(timeout.seconds)))")
         }
     }

@@ -1,5 +1,10 @@
 import CLibPQ
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// Where a PostgreSQL server is and who we are there.
 public struct PostgresConfiguration: Sendable, Equatable {
@@ -34,7 +39,7 @@ public struct PostgresConfiguration: Sendable, Equatable {
     public init(dsn: String) throws(PostgresError) {
         var message: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(dsn, &message) else {
-            let reason = message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "out of memory"
+            let reason = message.map { String(cString: $0).trimmingWhitespace() } ?? "out of memory"
             PQfreemem(message)
             throw .configuration("malformed connection string: \(reason)")
         }

@@ -1,6 +1,12 @@
 import CLibPQ
 import DedicatedThread
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
+import PlainText
 
 /// One connection to PostgreSQL over libpq.
 ///
@@ -114,17 +120,20 @@ public actor PostgresConnection {
     /// `COPY … TO STDOUT` straight into a file (created or truncated); returns the bytes written.
     @discardableResult
     public func copyOut(_ sql: String, toFile path: String) throws -> Int {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        defer { Glibc.close(descriptor) }
         var written = 0
-        var writeError: (any Error)?
+        var writeError: FileWriteError?
         try copyOut(sql) { bytes in
-            guard writeError == nil else { return }
-            do { try handle.write(contentsOf: bytes) } catch { writeError = error }
-            written += bytes.count
+            var offset = 0
+            while writeError == nil, offset < bytes.count {
+                let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { writeError = FileWriteError(path: path, reason: String(cString: strerror(errno))); return }
+                offset += count
+            }
+            written += offset
         }
         if let writeError { throw writeError }
         return written
@@ -194,7 +203,7 @@ public actor PostgresConnection {
                 if let connection { return connection }
             } catch {
                 if ContinuousClock.now + delay > deadline { throw error }
-                Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18 + Double(delay.components.seconds))
+                OSThread.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }
         }
@@ -256,7 +265,7 @@ public actor PostgresConnection {
     static func message(_ text: UnsafePointer<CChar>?) -> String {
         guard let text else { return "" }
         return String(cString: text).split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: "; ")
+            .map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }.joined(separator: "; ")
     }
 
     /// Hands C a `const char *const *` array built from optional strings (nil stays a NULL pointer).
@@ -294,4 +303,11 @@ public enum CopyTextFormat {
         }
         return output
     }
+}
+
+/// A file `copyOut(_:toFile:)` could not create or write, with the system's reason.
+public struct FileWriteError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public var description: String { "cannot write \(path): \(reason)" }
 }

@@ -1,4 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
+import PlainText
 
 /// The rows of a query result, values in PostgreSQL's text format.
 public struct PostgresRows: Sendable, RandomAccessCollection {
@@ -126,9 +132,9 @@ enum PostgresTimestamp {
         var time = time_t(whole)
         var parts = tm()
         gmtime_r(&time, &parts)
-        let fraction = String(format: "%06d", micros)
-        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec) + fraction + "+00"
+        let date = "\((parts.tm_year + 1900).zeroPadded(4))-\((parts.tm_mon + 1).zeroPadded(2))-\(parts.tm_mday.zeroPadded(2))"
+        let clock = "\(parts.tm_hour.zeroPadded(2)):\(parts.tm_min.zeroPadded(2)):\(parts.tm_sec.zeroPadded(2)).\(micros.zeroPadded(6))"
+        return date + " " + clock + "+00"
     }
 
     static func parse(_ text: String) -> Date? {

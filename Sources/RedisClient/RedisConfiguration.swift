@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a Redis server is and how long to wait for it.
 public struct RedisConfiguration: Sendable, Equatable {
@@ -46,7 +53,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         }
         if let user = components.user, !user.isEmpty { username = user }
         password = components.password
-        let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let path = String(components.path.drop { $0 == "/" }.reversed().drop { $0 == "/" }.reversed())
         if !path.isEmpty {
             guard let database = Int(path), database >= 0 else {
                 throw .invalidConfiguration("database '\(path)' in '\(url)' is not a non-negative integer")

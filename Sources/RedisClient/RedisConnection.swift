@@ -1,6 +1,10 @@
 import CHiredis
 import DedicatedThread
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One connection to Redis over hiredis.
 ///
@@ -117,7 +121,7 @@ public actor RedisConnection {
                 if let context { return context }
             } catch {
                 if ContinuousClock.now + delay > deadline { throw error }
-                Thread.sleep(forTimeInterval: delay.timeInterval)
+                OSThread.sleep(for: delay)
                 delay = min(delay * 2, .seconds(1))
             }
         }

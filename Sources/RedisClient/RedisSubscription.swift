@@ -1,5 +1,13 @@
 import CHiredis
+import DedicatedThread
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A message received on a subscribed channel.
@@ -24,11 +32,9 @@ public final class RedisSubscription: Sendable {
         let (stream, continuation) = AsyncThrowingStream<PubSubMessage, any Error>.makeStream()
         messages = stream
         let result: Result<Void, RedisError> = await withCheckedContinuation { ready in
-            let thread = Thread { [self] in
+            OSThread.detach(name: "redis subscribe \(configuration.endpoint)") { [self] in
                 listen(configuration, channels: channels, ready: ready, messages: continuation)
             }
-            thread.name = "redis subscribe \(configuration.endpoint)"
-            thread.start()
         }
         try result.get()
     }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// Every missing or invalid environment variable of a service, reported together.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -126,7 +131,7 @@ public final class EnvironmentReader {
 
     /// The variable's value; set-but-empty counts as unset, as docker compose passes `VAR=` for blanks.
     private func value(_ name: String) -> String? {
-        guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard let raw = environment[name]?.trimmingWhitespace(), !raw.isEmpty else { return nil }
         return raw
     }
 }

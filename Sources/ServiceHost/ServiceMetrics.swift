@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 import Prometheus
 
 /// The Prometheus registry of one service; every metric name gets the `cdb_` prefix.
@@ -75,7 +80,7 @@ public struct ServiceMetrics: Sendable {
         for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
             // v2 writes "max" when unlimited, v1 a page-rounded Int64.max.
-            guard let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes < 1 << 62 else { return 0 }
+            guard let bytes = Int(text.trimmingWhitespace()), bytes < 1 << 62 else { return 0 }
             return bytes
         }
         return 0

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -68,7 +75,7 @@ public enum ServiceBootstrap {
 
     /// Prints a configuration error the way every tool here does and exits 2.
     public static func exit(with error: ConfigurationError, service: String) -> Never {
-        FileHandle.standardError.write(Data("\(service): \(error)\n".utf8))
-        Foundation.exit(ConfigurationError.exitCode)
+        ServiceLogHandler.writeToStandardError("\(service): \(error)\n")
+        Glibc.exit(ConfigurationError.exitCode)
     }
 }

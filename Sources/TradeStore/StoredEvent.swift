@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TradingCore
 
 /// One event the db writer persists, tagged with its kind (and so with its stream and table).
@@ -183,7 +187,7 @@ public struct EncodedEvent: Sendable, Equatable {
 private func describe(_ error: DecodingError) -> String {
     func path(_ keys: [any CodingKey]) -> String {
         keys.isEmpty ? "the top level" : "field '" + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            .joined(separator: ".").replacingOccurrences(of: ".[", with: "[") + "'"
+            .joined(separator: ".").replacing(".[", with: "[") + "'"
     }
     switch error {
     case .keyNotFound(let key, let context):
@@ -195,8 +199,7 @@ private func describe(_ error: DecodingError) -> String {
         return "\(path(context.codingPath)): expected \(type), got null"
     case .dataCorrupted(let context):
         if context.codingPath.isEmpty {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return "malformed JSON: \(underlying ?? context.debugDescription)"
+            return "malformed JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)"
         }
         return "\(path(context.codingPath)): \(context.debugDescription)"
     @unknown default:

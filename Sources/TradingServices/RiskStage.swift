@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 import Logging
 import Prometheus
 import RedisClient
@@ -215,7 +220,7 @@ public actor RiskStage {
     private func noteStateChange(from before: TradingState, _ outgoing: inout [(stream: String, payload: String)]) {
         let after = state.engine.tradingState
         guard after != before else { return }
-        let message = "trading state \(before.rawValue) → \(after.rawValue) (daily drawdown \(String(format: "%.2f", state.engine.dailyDrawdownPct * 100)) %, from peak \(String(format: "%.2f", state.engine.drawdownFromPeakPct * 100)) %)"
+        let message = "trading state \(before.rawValue) → \(after.rawValue) (daily drawdown \((state.engine.dailyDrawdownPct * 100).fixed(2)) %, from peak \((state.engine.drawdownFromPeakPct * 100).fixed(2)) %)"
         (after == .active ? logger.notice(Logger.Message(stringLiteral: message)) : logger.critical(Logger.Message(stringLiteral: message)))
         outgoing.append((BusStream.alerts.rawValue, Self.alert("trading_state", message, at: now)))
     }

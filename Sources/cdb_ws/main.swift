@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 import MarketDataService
 import MarketFeed
 import ServiceHost
@@ -32,7 +37,7 @@ await ServiceMain.run(service: "cdb_ws", defaultPort: 8000) { env in
         }
     }
     let symbols = env.string("SYMBOLS", default: "BTCUSDT").split(separator: ",")
-        .map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
+        .map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }
     if symbols.isEmpty { env.problem("SYMBOLS: expected a comma-separated list such as BTCUSDT,ETHUSDT") }
     return FeedConfig(
         kind: kind,

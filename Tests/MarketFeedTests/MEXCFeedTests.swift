@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import MarketFeed
 import Testing
@@ -198,10 +199,9 @@ import TradingCore
 
     @Test("an unreachable server is retried with backoff and, with a failure limit, reported")
     func unreachableServer() async throws {
-        // A port that was just free: nothing listens there.
-        let server = FakeMEXCServer()
-        let url = try await server.start()
-        await server.stop()
+        // Not a port a stopped server just freed: tests run in parallel, and another test's server (bound to port 0)
+        // could be handed that port and answer. freeLoopbackPort's ports lie below the ephemeral range.
+        let url = "ws://127.0.0.1:\(try freeLoopbackPort())/ws"
         let feed = try feed(url: url) { $0.maxConsecutiveFailures = 3 }
         let error = await #expect(throws: MarketFeedError.self) {
             try await withDeadline(10, "the unreachable MEXC feed") { try await feed.run { _ in } }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TradingCore
 
 /// Live counters of one feed, readable from any thread while the feed runs: what `/status`,

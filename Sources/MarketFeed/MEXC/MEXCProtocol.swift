@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TradingCore
 
 /// How often MEXC aggregates deals on the `aggre.deals` channel.

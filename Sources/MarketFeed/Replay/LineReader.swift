@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Reads a file line by line through a fixed-size buffer, so a replay streams a file of any
 /// size in constant memory.
@@ -6,7 +6,7 @@ import Foundation
 /// Reads are plain 64 KiB `read`s of a local file; they return in microseconds, so running them
 /// on the cooperative pool is harmless (unlike network calls, which get threads of their own).
 struct LineReader {
-    private let handle: FileHandle
+    private let descriptor: Int32
     private let path: String
     private var buffer: [UInt8] = []
     private var start = 0
@@ -16,15 +16,14 @@ struct LineReader {
 
     /// Opens `path`; throws `MarketFeedError.unreadableFile` with the system's reason.
     init(path: String) throws(MarketFeedError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw .unreadableFile(path: path, reason: "no such file")
+        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .unreadableFile(path: path, reason: errno == ENOENT ? "no such file" : Self.systemReason())
         }
-        guard !isDirectory.boolValue else { throw .unreadableFile(path: path, reason: "it is a directory") }
-        do {
-            handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadableFile(path: path, reason: error.localizedDescription)
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            Glibc.close(descriptor)
+            throw .unreadableFile(path: path, reason: "it is a directory")
         }
         self.path = path
         buffer.reserveCapacity(Self.chunkSize * 2)
@@ -71,21 +70,23 @@ struct LineReader {
             buffer.removeSubrange(0..<start)
             start = 0
         }
-        let chunk: Data?
-        do {
-            chunk = try handle.read(upToCount: Self.chunkSize)
-        } catch {
-            throw MarketFeedError.unreadableFile(path: path, reason: error.localizedDescription)
-        }
-        if let chunk, !chunk.isEmpty {
-            buffer.append(contentsOf: chunk)
-        } else {
-            atEndOfFile = true
-        }
+        let kept = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Self.chunkSize))
+        var count: Int
+        repeat {
+            count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + kept, Self.chunkSize) }
+        } while count < 0 && errno == EINTR
+        buffer.removeLast(Self.chunkSize - max(count, 0))
+        guard count >= 0 else { throw MarketFeedError.unreadableFile(path: path, reason: Self.systemReason()) }
+        if count == 0 { atEndOfFile = true }
     }
 
     /// Closes the file.
     func close() {
-        try? handle.close()
+        Glibc.close(descriptor)
+    }
+
+    private static func systemReason() -> String {
+        String(cString: strerror(errno))
     }
 }

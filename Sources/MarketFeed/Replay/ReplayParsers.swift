@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 import TradingCore
 
 /// What is wrong with one line; the replay adds the file and line number.
@@ -60,7 +65,7 @@ struct CSVBarParser {
     /// Reads the header; throws when it lacks `timestamp`, `close` or `volume`.
     init(header: UnsafeBufferPointer<UInt8>, symbol: String) throws(LineProblem) {
         let names = header.text.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .map { $0.trimmingWhitespace().lowercased() }
         let roles: [Role] = names.map { name in
             switch name {
             case "timestamp", "time": .timestamp
@@ -209,7 +214,7 @@ private struct TradeLine: Decodable {
             return value
         }
         if let text = try? container.decode(String.self, forKey: key) {
-            guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+            guard let value = Double(text.trimmingWhitespace()), value.isFinite else {
                 throw LineProblem("\(key.rawValue) '\(text)' is not a number")
             }
             return value

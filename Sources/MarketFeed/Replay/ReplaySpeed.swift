@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// How fast a replay runs relative to the time stamps in the file.
 public enum ReplaySpeed: Sendable, Equatable, CustomStringConvertible {
@@ -14,7 +19,7 @@ public enum ReplaySpeed: Sendable, Equatable, CustomStringConvertible {
     /// Parses `max`, `realtime`, `1`, `60`, `60x` or `0.5x` (case-insensitive, `×` accepted too),
     /// as a service reads it from an environment variable; nil for anything else.
     public init?(parsing text: String) {
-        var value = text.trimmingCharacters(in: .whitespaces).lowercased()
+        var value = text.trimmingWhitespace().lowercased()
         switch value {
         case "max", "fastest", "asap":
             self = .max

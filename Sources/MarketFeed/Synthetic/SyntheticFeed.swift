@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TradingCore
 
 /// The built-in default feed: TradingCore's seeded `SyntheticPriceWalk`, one tick per symbol

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// PnL of one UTC calendar day.
 public struct DailyPnl: Codable, Sendable, Equatable {

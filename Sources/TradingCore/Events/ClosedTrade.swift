@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A full or partial close of a long position: one row of the `trades` table.
 public struct ClosedTrade: TradingEvent {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Shared JSON coding for every stream message: ISO-8601 UTC timestamps with microseconds
 /// (`2026-01-01T00:00:00.000000Z`) and sorted keys.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One trade (or bar close) observed on the market; the root of every event chain.
 public struct MarketTick: TradingEvent {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A hand-written JSON codec for `MarketTick`, the one event every tick puts on the bus and three
 /// services decode again (cdb_core, cdb_risk, cdb_execution).

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An order the risk engine approved and hands to execution.
 public struct OrderRequest: TradingEvent {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What execution did with an `OrderRequest`.
 public struct OrderResult: TradingEvent {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Periodic picture of the account and risk state, for dashboards and the `portfolio_snapshots` table.
 public struct PortfolioSnapshot: TradingEvent {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The risk engine's refusal of a signal, published so rejections are auditable.
 public struct RiskRejection: TradingEvent {

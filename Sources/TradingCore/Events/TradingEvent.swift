@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Fields every stream message carries, so consumers can route, deduplicate and measure
 /// end-to-end latency without knowing the concrete type.

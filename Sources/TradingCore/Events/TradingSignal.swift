@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A strategy's opinion that a symbol should be bought or sold, before any risk check.
 public struct TradingSignal: TradingEvent {

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// Simulated taker execution for paper trading: size-dependent slippage plus a taker fee.
 ///
@@ -65,21 +70,21 @@ public struct PaperFillModel: Codable, Sendable, Equatable {
         }
         guard !LimitComparison.isStale(priceTime: order.priceTime, now: now, timeout: staleAfterSec) else {
             let age = now.timeIntervalSince(order.priceTime)
-            return rejection(of: order, reason: .stalePrice, message: String(format: "order was priced %.3f s ago (limit %.3f s)", age, staleAfterSec), now: now)
+            return rejection(of: order, reason: .stalePrice, message: "order was priced \(age.fixed(3)) s ago (limit \(staleAfterSec.fixed(3)) s)", now: now)
         }
         guard let quote, quote.isUsable else {
             return rejection(of: order, reason: .invalidPrice, message: "no usable market price for \(order.symbol)", now: now)
         }
         guard !LimitComparison.isStale(priceTime: quote.time, now: now, timeout: staleAfterSec) else {
             let age = now.timeIntervalSince(quote.time)
-            return rejection(of: order, reason: .stalePrice, message: String(format: "market price is %.3f s old (limit %.3f s)", age, staleAfterSec), now: now)
+            return rejection(of: order, reason: .stalePrice, message: "market price is \(age.fixed(3)) s old (limit \(staleAfterSec.fixed(3)) s)", now: now)
         }
         let slippage = slippagePct(notional: order.quantity * quote.price)
         guard LimitComparison.isWithin(slippage, limit: order.maxSlippagePct) else {
             return rejection(
                 of: order,
                 reason: .slippageLimit,
-                message: String(format: "slippage %.4f %% exceeds the order maximum %.4f %%", slippage * 100, order.maxSlippagePct * 100),
+                message: "slippage \((slippage * 100).fixed(4)) % exceeds the order maximum \((order.maxSlippagePct * 100).fixed(4)) %",
                 now: now,
                 slippagePct: slippage
             )

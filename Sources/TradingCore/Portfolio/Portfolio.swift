@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A long spot position in one symbol.
 public struct Position: Codable, Sendable, Equatable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An observed market price with the time it was observed.
 public struct PriceQuote: Codable, Sendable, Equatable {

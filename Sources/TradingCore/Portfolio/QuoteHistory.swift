@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The recent quotes of one symbol, oldest first, to answer "what was the price at time T".
 ///

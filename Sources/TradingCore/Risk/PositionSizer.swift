@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// How large an order a signal gets.
 ///
@@ -73,10 +78,8 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         )
         let notional = min(target, positionRoom, exposureRoom)
         guard LimitComparison.isWithin(minimumOrderNotional, limit: notional) else {
-            let message = String(
-                format: "order notional %.2f USD below minimum %.2f USD (target %.2f, position room %.2f, exposure room %.2f)",
-                max(notional, 0), minimumOrderNotional, target, positionRoom, exposureRoom
-            )
+            let message = "order notional \(max(notional, 0).fixed(2)) USD below minimum \(minimumOrderNotional.fixed(2)) USD "
+                + "(target \(target.fixed(2)), position room \(positionRoom.fixed(2)), exposure room \(exposureRoom.fixed(2)))"
             let reason: RejectionReason = if notional == positionRoom && positionRoom < target {
                 .positionLimit
             } else if notional == exposureRoom && exposureRoom < target {

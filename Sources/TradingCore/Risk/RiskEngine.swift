@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// Pre-trade risk control and the account it protects.
 ///
@@ -112,10 +117,7 @@ public struct RiskEngine: Codable, Sendable, Equatable {
             return reject(signal, .invalidPrice, "signal price \(signal.price) is not a positive finite number", now: now)
         }
         guard !limits.isStale(priceTime: signal.priceTime, now: now) else {
-            let message = String(
-                format: "signal price is %.3f s old (limit %.3f s)",
-                now.timeIntervalSince(signal.priceTime), limits.dataStaleTimeoutSec
-            )
+            let message = "signal price is \(now.timeIntervalSince(signal.priceTime).fixed(3)) s old (limit \(limits.dataStaleTimeoutSec.fixed(3)) s)"
             return reject(signal, .stalePrice, message, now: now)
         }
         portfolio.mark(symbol: signal.symbol, quote: signalQuote)
@@ -126,10 +128,10 @@ public struct RiskEngine: Codable, Sendable, Equatable {
             case .active:
                 break
             case .dayHalted:
-                let message = String(format: "daily drawdown %.4f %% reached the limit; only reducing orders until 00:00 UTC", dailyDrawdownPct * 100)
+                let message = "daily drawdown \((dailyDrawdownPct * 100).fixed(4)) % reached the limit; only reducing orders until 00:00 UTC"
                 return reject(signal, .dailyDrawdownHalt, message, now: now)
             case .halted:
-                let message = String(format: "circuit breaker tripped (drawdown from peak %.4f %%); only reducing orders until reset", drawdownFromPeakPct * 100)
+                let message = "circuit breaker tripped (drawdown from peak \((drawdownFromPeakPct * 100).fixed(4)) %); only reducing orders until reset"
                 return reject(signal, .circuitBreakerHalt, message, now: now)
             }
         }
@@ -154,7 +156,7 @@ public struct RiskEngine: Codable, Sendable, Equatable {
         case let .order(quantity, notional):
             let slippage = fillModel.slippagePct(notional: notional)
             guard limits.allowsSlippage(slippage) else {
-                let message = String(format: "expected slippage %.4f %% exceeds the limit %.4f %%", slippage * 100, limits.maxSlippagePct * 100)
+                let message = "expected slippage \((slippage * 100).fixed(4)) % exceeds the limit \((limits.maxSlippagePct * 100).fixed(4)) %"
                 return reject(signal, .slippageLimit, message, now: now)
             }
             counters.recordApproval()

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The risk limits, as fractions of current equity unless stated otherwise. All are inclusive
 /// (see `LimitComparison`): a notional exactly at its maximum passes, a drawdown exactly at its

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Volatility regime of the synthetic feed.
 public enum VolatilityRegime: String, Codable, Sendable, CaseIterable {

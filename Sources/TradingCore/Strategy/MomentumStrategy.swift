@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import PlainText
 
 /// Parameters of `MomentumStrategy`.
 ///
@@ -70,8 +75,8 @@ public struct MomentumStrategy: Codable, Sendable, Equatable {
             .observe(tick.price, config: config)
             .map { side, momentum in
                 let direction = momentum > 0 ? "above" : "below"
-                let distance = String(format: "%.1f", abs(momentum) * 10_000)
-                let threshold = String(format: "%.1f", config.threshold * 10_000)
+                let distance = (abs(momentum) * 10_000).fixed(1)
+                let threshold = (config.threshold * 10_000).fixed(1)
                 let reason = "SMA(\(config.shortWindow)) \(direction) SMA(\(config.longWindow)) by \(distance) bps, beyond the \(threshold) bps threshold"
                 return TradingSignal(
                     id: EventID.derived(from: "signal", config.name, tick.id),
