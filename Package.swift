@@ -174,6 +174,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"], swiftSettings: strict),
+        .testTarget(name: "PlainTextTests", dependencies: ["PlainText"], swiftSettings: strict),
         .testTarget(
             name: "ServiceHostTests",
             dependencies: ["ServiceHost", "HTTPClient", "LocalServers",

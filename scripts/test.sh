@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 layer="${1:-all}"
-unit='TradingCoreTests|YAMLParserTests|RunbookUnitTests'
+unit='TradingCoreTests|YAMLParserTests|RunbookUnitTests|PlainTextTests'
 case "$layer" in
   unit|integration|stack|all) ;;
   *) echo "usage: scripts/test.sh [unit|integration|stack|all]" >&2; exit 2 ;;

@@ -55,6 +55,7 @@ public enum ServiceMain {
         readConfig: (EnvironmentReader) -> Config,
         build: (Config, ServiceContext) async throws -> ServiceParts
     ) async -> Never {
+        MemoryRelease.limitArenas(environment: ProcessInfo.processInfo.environment)
         let reader = EnvironmentReader()
         let settings = CommonSettings(reader: reader, service: service, defaultPort: defaultPort)
         let config = readConfig(reader)
