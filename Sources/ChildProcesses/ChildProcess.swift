@@ -103,7 +103,18 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// Blocks until the child exits and returns its exit status (128 + signal when killed).
+    /// Reaps the child on a thread of its own once it exits, then runs `cleanup`; returns at once. For a `deinit`,
+    /// which cannot wait without blocking whichever thread released the last reference (in async code, one of
+    /// the cooperative pool's two).
+    public func reapInBackground(then cleanup: @escaping @Sendable () -> Void = {}) {
+        Thread { [self] in
+            waitForExit()
+            cleanup()
+        }.start()
+    }
+
+    /// Blocks until the child exits and returns its exit status (128 + signal when killed). Not from async code
+    /// unless the child is known to exit at once (SIGKILL): use `exitStatus()` there.
     @discardableResult
     public func waitForExit() -> Int32 {
         if let known = reapedStatus.withLock({ $0 }) { return known }

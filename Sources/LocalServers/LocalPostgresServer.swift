@@ -34,8 +34,10 @@ public final class LocalPostgresServer: Sendable {
     }
 
     deinit {
-        stop()
-        try? FileManager.default.removeItem(at: directory)
+        let directory = self.directory
+        guard let child = takeProcess() else { try? FileManager.default.removeItem(at: directory); return }
+        child.send(SIGINT)
+        child.reapInBackground { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// A client configuration for `database` on this server.
@@ -68,17 +70,21 @@ public final class LocalPostgresServer: Sendable {
                 (try? await PostgresConnection(configuration)) != nil
             }
         } catch {
-            stop()
+            await stop()
             throw error
         }
     }
 
-    /// Stops the server with a fast shutdown (SIGINT) and waits for it to exit.
-    public func stop() {
-        guard let child = process.withLock({ current in defer { current = nil }; return current }) else { return }
+    /// Stops the server with a fast shutdown (SIGINT) and waits for it to exit (on a thread of its own).
+    public func stop() async {
+        guard let child = takeProcess() else { return }
         // SIGINT is PostgreSQL's "fast" shutdown; setpriv exec'd the server, so the pid is the server itself.
         child.send(SIGINT)
-        child.waitForExit()
+        await child.exitStatus()
+    }
+
+    private func takeProcess() -> ChildProcess? {
+        process.withLock { current in defer { current = nil }; return current }
     }
 
     private static func findBinary(_ name: String) -> String? {

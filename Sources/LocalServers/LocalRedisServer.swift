@@ -23,8 +23,10 @@ public final class LocalRedisServer: Sendable {
     }
 
     deinit {
-        stop()
-        try? FileManager.default.removeItem(at: directory)
+        let directory = self.directory
+        guard let child = takeProcess() else { try? FileManager.default.removeItem(at: directory); return }
+        child.send(SIGTERM)
+        child.reapInBackground { try? FileManager.default.removeItem(at: directory) }
     }
 
     /// A client configuration pointing at this server.
@@ -47,15 +49,19 @@ public final class LocalRedisServer: Sendable {
                 return (try? await connection.command("PING")) == .status("PONG")
             }
         } catch {
-            stop()
+            await stop()
             throw error
         }
     }
 
-    /// Stops the server (SIGTERM) and waits for it to exit.
-    public func stop() {
-        guard let child = process.withLock({ current in defer { current = nil }; return current }) else { return }
+    /// Stops the server (SIGTERM) and waits for it to exit (on a thread of its own).
+    public func stop() async {
+        guard let child = takeProcess() else { return }
         child.send(SIGTERM)
-        child.waitForExit()
+        await child.exitStatus()
+    }
+
+    private func takeProcess() -> ChildProcess? {
+        process.withLock { current in defer { current = nil }; return current }
     }
 }

@@ -98,7 +98,7 @@ struct PostgresConnectionTests {
         let server = try await LocalPostgresServer()
         let db = try await PostgresConnection(server.configuration())
         #expect(try await db.query("SELECT 1 AS one").first?["one"] == "1")
-        server.stop()
+        await server.stop()
         let error = await #expect(throws: PostgresError.self) { try await db.query("SELECT 1 AS one") }
         #expect(error?.isConnectionLoss == true)
         try await server.start()

@@ -130,7 +130,7 @@ struct RedisConnectionTests {
         let server = try await LocalRedisServer()
         let redis = try await RedisConnection(server.configuration)
         #expect(try await redis.command("PING") == .status("PONG"))
-        server.stop()
+        await server.stop()
         let error = await #expect(throws: RedisError.self) { try await redis.command("PING") }
         #expect(error?.isConnectionLoss == true)
         try await server.start()

@@ -45,7 +45,7 @@ struct EndpointTests {
             #expect(report.version == "1.2.3")
             #expect(report.dependencies["redis"]?.status == .up)
 
-            redis.stop()
+            await redis.stop()
             let down = try await client.get(base + "/health")
             #expect(down.status == 503)
             let downReport = try down.decode(HealthReport.self)

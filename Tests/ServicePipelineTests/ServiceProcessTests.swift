@@ -75,7 +75,8 @@ struct ServiceProcessTests {
         ]
         var running: [(process: ChildProcess, log: URL, port: Int)] = []
         defer {
-            for service in running { service.process.send(SIGTERM); service.process.waitForExit(); try? FileManager.default.removeItem(at: service.log) }
+            // Clean-up kills: a SIGTERM's graceful shutdown would park one of the two cooperative threads meanwhile.
+            for service in running { service.process.send(SIGKILL); service.process.waitForExit(); try? FileManager.default.removeItem(at: service.log) }
         }
         for service in services {
             let port = try freeLoopbackPort()
@@ -152,7 +153,7 @@ struct ServiceRestartTests {
         let redis = try await LocalRedisServer()
         let port = try freeLoopbackPort()
         let (process, log) = try ServiceBinaries.start("cdb_execution", environment: ["REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)"])
-        defer { process.send(SIGTERM); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
+        defer { process.send(SIGKILL); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
         try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
         let bus = try await RedisConnection(redis.configuration)
         let now = Date()
@@ -184,7 +185,7 @@ struct ServiceRestartTests {
         let (process, log) = try ServiceBinaries.start(
             "cdb_execution", environment: ["REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)", "CLOCK": "market", "SLIPPAGE_BASE_PCT": "0",
                                             "SLIPPAGE_IMPACT_PCT": "0"])
-        defer { process.send(SIGTERM); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
+        defer { process.send(SIGKILL); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
         try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
         let bus = try await RedisConnection(redis.configuration)
         let start = Date(timeIntervalSince1970: 1_641_000_000)  // January 2022: only the market clock may fill here
@@ -240,7 +241,7 @@ struct ServiceRestartTests {
         #expect(await process.exitStatus() == 0)
         try? FileManager.default.removeItem(at: log)
         (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment)
-        defer { process.send(SIGTERM); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
+        defer { process.send(SIGKILL); process.waitForExit(); try? FileManager.default.removeItem(at: log) }
         try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
 
         let status = try await HTTPClient().get("http://127.0.0.1:\(port)/status")
