@@ -1,9 +1,6 @@
-#if canImport(Glibc)
+// Linux: pthreads with glibc's GNU extensions (pthread_setname_np's two-argument form).
 import CGNUExtensions
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 
 /// A serial executor backed by one OS thread of its own.

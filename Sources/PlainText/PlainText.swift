@@ -11,7 +11,7 @@ import Darwin
 extension Double {
     /// The value with `digits` decimals, as `%.<digits>f` prints it (`1.5.fixed(2)` is `"1.50"`).
     public func fixed(_ digits: Int) -> String {
-        printf("%.*f", [Int32(digits), self])
+        formatted("%.*f", [Int32(digits), self])
     }
 }
 
@@ -32,8 +32,8 @@ extension StringProtocol {
     }
 }
 
-/// C's `snprintf`, sized to whatever it prints.
-private func printf(_ format: String, _ arguments: [any CVarArg]) -> String {
+/// C's `vsnprintf` into a buffer sized to whatever it prints.
+private func formatted(_ format: String, _ arguments: [any CVarArg]) -> String {
     var buffer = [CChar](repeating: 0, count: 64)
     let needed = Int(withVaList(arguments) { vsnprintf(&buffer, buffer.count, format, $0) })
     if needed >= buffer.count {

@@ -30,8 +30,10 @@ public struct CommonSettings: Sendable {
     public var streamMaxLength: Int
     /// The consumer name in every group; stable across restarts so pending entries are found again.
     public var consumerName: String
+    /// glibc malloc arenas (`MALLOC_ARENA_MAX`, 1-64; default 1): see `MemoryRelease`.
+    public var mallocArenas: Int
 
-    /// Reads `HTTP_PORT`, `REDIS_HOST/PORT/PASSWORD/DB`, `LOG_LEVEL`, `STREAM_MAXLEN`, `CONSUMER_NAME`.
+    /// Reads `HTTP_PORT`, `REDIS_HOST/PORT/PASSWORD/DB`, `LOG_LEVEL`, `STREAM_MAXLEN`, `CONSUMER_NAME`, `MALLOC_ARENA_MAX`.
     public init(reader: EnvironmentReader, service: String, defaultPort: Int) {
         self.service = service
         httpPort = reader.port("HTTP_PORT", default: defaultPort)
@@ -43,5 +45,6 @@ public struct CommonSettings: Sendable {
         logLevel = reader.choice("LOG_LEVEL", default: "info", allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
         streamMaxLength = reader.integer("STREAM_MAXLEN", default: 1_000_000, range: 1_000...100_000_000)
         consumerName = reader.string("CONSUMER_NAME", default: service)
+        mallocArenas = reader.integer("MALLOC_ARENA_MAX", default: MemoryRelease.defaultArenas, range: 1...64)
     }
 }

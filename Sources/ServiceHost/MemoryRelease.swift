@@ -13,12 +13,13 @@ import Logging
 /// allocations a second, from few threads); a `malloc_trim(0)` every few seconds hands back the free pages.
 enum MemoryRelease {
     static let interval = Duration.seconds(5)
-    static let arenas: Int32 = 1
+    static let defaultArenas = 1
 
-    /// Limits the arenas unless the operator set glibc's own `MALLOC_ARENA_MAX`; call before threads allocate.
-    static func limitArenas(environment: [String: String]) {
+    /// Limits glibc to `arenas` arenas (`MALLOC_ARENA_MAX`, validated with the other settings); call early, before
+    /// the service's threads allocate.
+    static func limitArenas(to arenas: Int) {
         #if canImport(Glibc)
-        if environment["MALLOC_ARENA_MAX"] == nil { _ = mallopt(M_ARENA_MAX, arenas) }
+        _ = mallopt(M_ARENA_MAX, Int32(arenas))
         #endif
     }
 

@@ -55,7 +55,6 @@ public enum ServiceMain {
         readConfig: (EnvironmentReader) -> Config,
         build: (Config, ServiceContext) async throws -> ServiceParts
     ) async -> Never {
-        MemoryRelease.limitArenas(environment: ProcessInfo.processInfo.environment)
         let reader = EnvironmentReader()
         let settings = CommonSettings(reader: reader, service: service, defaultPort: defaultPort)
         let config = readConfig(reader)
@@ -64,6 +63,7 @@ public enum ServiceMain {
         } catch {
             ServiceBootstrap.exit(with: error, service: service)
         }
+        MemoryRelease.limitArenas(to: settings.mallocArenas)
         let logger = ServiceBootstrap.logging(service: service, secrets: reader.secrets, level: settings.logLevel)
         let context = ServiceContext(
             settings: settings, logger: logger, metrics: ServiceMetrics(service: service),

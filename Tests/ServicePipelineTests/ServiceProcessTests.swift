@@ -100,13 +100,14 @@ struct ServiceProcessTests {
     @Test("invalid configuration: exit 2 with every problem on its own line, nothing started")
     func configurationErrors() async throws {
         let (process, log) = try ServiceBinaries.start("cdb_risk", environment: [
-            "MAX_POSITION_PCT": "abc", "REDIS_PORT": "x", "MAX_DAILY_DRAWDOWN_PCT": "0.9",
+            "MAX_POSITION_PCT": "abc", "REDIS_PORT": "x", "MAX_DAILY_DRAWDOWN_PCT": "0.9", "MALLOC_ARENA_MAX": "lots",
         ])
         defer { try? FileManager.default.removeItem(at: log) }
         let status = await process.exitStatus()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(status == 2)
-        #expect(output.contains("cdb_risk: invalid configuration (3 problems):"))
+        #expect(output.contains("cdb_risk: invalid configuration (4 problems):"))
+        #expect(output.contains("  MALLOC_ARENA_MAX: expected an integer, got 'lots'"))
         #expect(output.contains("  REDIS_PORT: expected an integer, got 'x'"))
         #expect(output.contains("  MAX_POSITION_PCT: expected a number, got 'abc'"))
         #expect(output.contains("  MAX_DAILY_DRAWDOWN_PCT: 0.9 is outside the valid range 0.01-0.5"))
