@@ -145,19 +145,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        /// The one place tests find the shared directory beside the repository (`CDB_SHARED_DIR`, default
+        /// `../shared`): only suites named `SharedData…` use it, and `scripts/test.sh shared` runs exactly those.
+        .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: strict),
+        .testTarget(name: "SharedTestDataTests", dependencies: ["SharedTestData"], swiftSettings: strict),
+
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
-        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser"], swiftSettings: strict),
+        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser", "SharedTestData"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",
             dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore", "TradingServices",
-                           "PersistenceService", "MarketFeed"],
+                           "PersistenceService", "MarketFeed", "SharedTestData"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MarketFeedTests",
             dependencies: [
-                "MarketFeed", "TradingCore", "ChildProcesses",
+                "MarketFeed", "TradingCore", "ChildProcesses", "SharedTestData",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,7 +175,7 @@ let package = Package(
             dependencies: ["LocalServers", "HTTPClient", "PostgresClient", "TradeStore", "TradingCore", "YAMLParser"],
             swiftSettings: strict
         ),
-        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore"], swiftSettings: strict),
+        .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "SharedTestData"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
         .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),
         .testTarget(

@@ -1,36 +1,27 @@
 import Foundation
 import MarketFeed
+import SharedTestData
 import Testing
 import TradingCore
 
-@Suite struct ReplayFeedTests {
-    /// `<package root>/../shared/data/btc-perp-2022-01_1m.csv`, never copied into the package.
-    static let sharedCSV = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // MarketFeedTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // package root
-        .appendingPathComponent("../shared/data/btc-perp-2022-01_1m.csv")
-        .standardizedFileURL.path
+/// A replay of `path` that logs nothing (the tests read its errors and monitor instead).
+func replayFeed(
+    _ path: String,
+    speed: ReplaySpeed = .max,
+    malformedLines: ReplayFeed.MalformedLinePolicy = .stop,
+    eventTimes: ReplayFeed.EventTimes = .recorded
+) throws -> ReplayFeed {
+    try ReplayFeed(
+        .init(path: path, speed: speed, malformedLines: malformedLines, eventTimes: eventTimes),
+        logger: quietLogger
+    )
+}
 
-    private func replay(
-        _ path: String,
-        speed: ReplaySpeed = .max,
-        malformedLines: ReplayFeed.MalformedLinePolicy = .stop,
-        eventTimes: ReplayFeed.EventTimes = .recorded
-    ) throws -> ReplayFeed {
-        try ReplayFeed(
-            .init(path: path, speed: speed, malformedLines: malformedLines, eventTimes: eventTimes),
-            logger: quietLogger
-        )
-    }
-
+/// The real month from the shared directory (shared layer only).
+@Suite struct SharedDataReplayTests {
     @Test("the shared BTC CSV replays as 45,031 ticks at each bar's close")
     func sharedCSV() async throws {
-        guard FileManager.default.fileExists(atPath: Self.sharedCSV) else {
-            Issue.record("shared test data missing: \(Self.sharedCSV) (expected beside the package, in ../shared/data)")
-            return
-        }
-        let feed = try replay(Self.sharedCSV)
+        let feed = try replayFeed(SharedDirectory.current.existingPath(of: .btcJanuary2022Bars))
         let clock = ContinuousClock()
         let started = clock.now
         let (ticks, completion) = try await runToEnd(feed, within: 120)
@@ -59,7 +50,9 @@ import TradingCore
         #expect(statistics.linesRead == 45_032)
         #expect(statistics.skippedLines == 0)
     }
+}
 
+@Suite struct ReplayFeedTests {
     @Test("JSON lines take ISO-8601 or epoch-millisecond times and numeric or string prices")
     func jsonLines() async throws {
         let file = try TemporaryFile(name: "trades.jsonl", contents: """
@@ -69,7 +62,7 @@ import TradingCore
             {"price":46380,"quantity":0.02,"time":"1640995201000","side":"SELL"}\r
             """)
         defer { file.remove() }
-        let ticks = try await runToEnd(try replay(file.path)).ticks
+        let ticks = try await runToEnd(try replayFeed(file.path)).ticks
         #expect(ticks.count == 3)
         #expect(ticks.map(\.symbol) == ["BTCUSDT", "ETHUSDT", "BTCUSDT"])
         #expect(ticks.map(\.price) == [46_377.5, 3_700.25, 46_380])
@@ -91,7 +84,7 @@ import TradingCore
         defer { file.remove() }
         let delivered = TickBox()
         let error = await #expect(throws: MarketFeedError.self) {
-            try await self.replay(file.path).run { delivered.append($0) }
+            try await replayFeed(file.path).run { delivered.append($0) }
         }
         #expect(error == .malformedLine(file: file.path, line: 3, problem: "expected 6 columns, got 4"))
         #expect(error?.description == "\(file.path):3: expected 6 columns, got 4")
@@ -113,10 +106,10 @@ import TradingCore
             jsonl.remove()
         }
         await #expect(throws: MarketFeedError.malformedLine(file: csv.path, line: 2, problem: "close 'abc' is not a number")) {
-            try await self.replay(csv.path).run { _ in }
+            try await replayFeed(csv.path).run { _ in }
         }
         await #expect(throws: MarketFeedError.malformedLine(file: jsonl.path, line: 2, problem: "price 'abc' is not a number")) {
-            try await self.replay(jsonl.path).run { _ in }
+            try await replayFeed(jsonl.path).run { _ in }
         }
     }
 
@@ -138,12 +131,12 @@ import TradingCore
         await #expect(throws: MarketFeedError.malformedLine(
             file: csv.path, line: 2, problem: "timestamp 'yesterday' is not a time like 2022-01-31 23:59:00.000000 (UTC)"
         )) {
-            try await self.replay(csv.path).run { _ in }
+            try await replayFeed(csv.path).run { _ in }
         }
         await #expect(throws: MarketFeedError.malformedLine(file: jsonl.path, line: 1, problem: "missing field 'quantity'")) {
-            try await self.replay(jsonl.path).run { _ in }
+            try await replayFeed(jsonl.path).run { _ in }
         }
-        let error = await #expect(throws: MarketFeedError.self) { try await self.replay(garbage.path).run { _ in } }
+        let error = await #expect(throws: MarketFeedError.self) { try await replayFeed(garbage.path).run { _ in } }
         #expect(error?.description.hasPrefix("\(garbage.path):1: not valid JSON") == true)
     }
 
@@ -158,7 +151,7 @@ import TradingCore
 
             """)
         defer { file.remove() }
-        let feed = try replay(file.path, malformedLines: .skip)
+        let feed = try replayFeed(file.path, malformedLines: .skip)
         let (ticks, completion) = try await runToEnd(feed)
         #expect(completion == .finished)
         #expect(ticks.map(\.price) == [1.5, 1.75])
@@ -172,7 +165,7 @@ import TradingCore
         let file = try TemporaryFile(name: "bars.csv", contents: "2022-01-01 00:00:00.000000,1,2,0.5,1.5,10\n")
         defer { file.remove() }
         let error = await #expect(throws: MarketFeedError.self) {
-            try await self.replay(file.path, malformedLines: .skip).run { _ in }
+            try await replayFeed(file.path, malformedLines: .skip).run { _ in }
         }
         guard case .malformedLine(_, 1, let problem)? = error else {
             Issue.record("expected a line-1 error, got \(String(describing: error))")
@@ -184,7 +177,7 @@ import TradingCore
     @Test("a missing file is an error naming the path")
     func missingFile() async throws {
         await #expect(throws: MarketFeedError.unreadableFile(path: "/nonexistent/bars.csv", reason: "no such file")) {
-            try await self.replay("/nonexistent/bars.csv").run { _ in }
+            try await replayFeed("/nonexistent/bars.csv").run { _ in }
         }
         #expect(throws: MarketFeedError.self) { try ReplayFeed(.init(path: "bars.txt"), logger: quietLogger) }
     }
@@ -205,14 +198,14 @@ import TradingCore
         let clock = ContinuousClock()
 
         var started = clock.now
-        let fast = try await runToEnd(try replay(file.path, speed: .factor(100))).ticks
+        let fast = try await runToEnd(try replayFeed(file.path, speed: .factor(100))).ticks
         let hundredTimes = clock.now - started
         #expect(fast.map(\.price) == [1, 2, 3, 4, 5])
         #expect(hundredTimes >= .milliseconds(990))
         #expect(hundredTimes < .seconds(30))  // real time would take 100 s
 
         started = clock.now
-        _ = try await runToEnd(try replay(file.path, speed: .max))
+        _ = try await runToEnd(try replayFeed(file.path, speed: .max))
         #expect(clock.now - started < .seconds(30))  // real time would take 100 s, 100x still 1 s
     }
 
@@ -224,7 +217,7 @@ import TradingCore
             2022-01-01 01:00:00.000000,1,1,1,2,1
             """)
         defer { file.remove() }
-        let feed = try replay(file.path, speed: .realTime)
+        let feed = try replayFeed(file.path, speed: .realTime)
         let delivered = TickBox()
         let task = Task { try await feed.run { delivered.append($0) } }
         #expect(await eventually { delivered.count == 1 })
@@ -241,8 +234,8 @@ import TradingCore
             2022-01-01 00:00:00.000000,1,1,1,1,1
             """)
         defer { file.remove() }
-        let recorded = try await runToEnd(try replay(file.path)).ticks
-        let emitted = try await runToEnd(try replay(file.path, eventTimes: .emission)).ticks
+        let recorded = try await runToEnd(try replayFeed(file.path)).ticks
+        let emitted = try await runToEnd(try replayFeed(file.path, eventTimes: .emission)).ticks
         #expect(recorded.first?.eventTime == time("2022-01-01T00:00:00Z"))
         #expect(abs(emitted.first?.eventTime.timeIntervalSinceNow ?? 99) < 5)
         #expect(recorded.first?.id == emitted.first?.id)

@@ -2,7 +2,7 @@ import Foundation
 import Runbook
 import Testing
 
-/// The repository root, found from this file (tests read runbook.yaml and ../shared from there).
+/// The repository root, found from this file (tests read runbook.yaml and checks/ from there).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Parses `text` as a runbook in the repository root (so checks/ files resolve) and returns its messages.

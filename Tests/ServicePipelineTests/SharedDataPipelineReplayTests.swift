@@ -3,26 +3,22 @@ import LocalServers
 import PostgresClient
 import RedisClient
 import ServiceHost
+import SharedTestData
 import Testing
 import MarketFeed
 import TradingCore
 import TradingServices
 
-/// The shared month of 1-minute BTC bars, if present beside the project.
-let sharedMonthFile = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("../shared/data/btc-perp-2022-01_1m.csv").standardizedFileURL.path
-
-/// The ticks cdb_ws will produce from that file (same feed, same ids), to know what to expect downstream.
-func sharedMonthTicks() async throws -> [MarketTick]? {
-    guard FileManager.default.fileExists(atPath: sharedMonthFile) else { return nil }
+/// The ticks cdb_ws will produce from `file` (same feed, same ids), to know what to expect downstream.
+func replayedTicks(of file: String) async throws -> [MarketTick] {
     var ticks: [MarketTick] = []
-    try await ReplayFeed(.init(path: sharedMonthFile, speed: .max)).run { ticks.append($0) }
+    try await ReplayFeed(.init(path: file, speed: .max)).run { ticks.append($0) }
     return ticks
 }
 
+/// Replays the shared month of one-minute BTC bars, so it belongs to the shared layer.
 @Suite("The five services on real Redis and PostgreSQL", .serialized)
-struct PipelineReplayTests {
+struct SharedDataPipelineReplayTests {
     /// The runbook's limits; a tight daily stop that fires during the January 2022 slide; and a circuit breaker
     /// at 5 % from peak with the daily stop out of reach (50 %), so that only the breaker halts trading. The
     /// stages judge each event at its own market time: risk waits for the marks to reach a signal's time, and
@@ -39,10 +35,8 @@ struct PipelineReplayTests {
         arguments: 0..<3)
     func replayMonth(scenario: Int) async throws {
         let (scenarioName, limits, exposureLimitPct, expectDayStop, expectBreaker) = Self.scenarios[scenario]
-        guard let ticks = try await sharedMonthTicks() else {
-            Issue.record("../shared/data/btc-perp-2022-01_1m.csv is missing: this test needs the shared market data")
-            return
-        }
+        let monthFile = try SharedDirectory.current.existingPath(of: .btcJanuary2022Bars)
+        let ticks = try await replayedTicks(of: monthFile)
         #expect(ticks.count == 45_031)
         var strategy = MomentumStrategy()
         let expectedSignals = Set(ticks.compactMap { strategy.evaluate($0, now: $0.eventTime)?.id })
@@ -69,7 +63,7 @@ struct PipelineReplayTests {
         }
         for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await start(name) }
         let started = ContinuousClock.now
-        try await start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": sharedMonthFile, "REPLAY_SPEED": "max"])
+        try await start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": monthFile, "REPLAY_SPEED": "max"])
 
         // The writer dies mid-run (SIGKILL: no chance to acknowledge what it holds), then comes back.
         let db = try await PostgresConnection(database)

@@ -1,10 +1,11 @@
 import Foundation
 import Runbook
+import SharedTestData
 import Testing
 
 /// The checklist items of seed §2–4: checkbox lines, bold item headings, and the rows of the §4.2 alarm table.
 func seedItems() throws -> [(section: String, text: String)] {
-    let seed = try String(contentsOf: repositoryRoot.appendingPathComponent("../shared/seed/runbook-v1.0.md"), encoding: .utf8)
+    let seed = try SharedDirectory.current.text(of: .runbookSeed)
     var items: [(String, String)] = []
     var section = ""
     for line in seed.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
@@ -25,8 +26,9 @@ func seedItems() throws -> [(section: String, text: String)] {
     return items
 }
 
+/// Reads the seed from the shared directory, so it belongs to the shared layer.
 @Suite("Every seed §2–4 checklist item maps to a runbook step")
-struct SeedCoverageTests {
+struct SharedDataSeedCoverageTests {
     @Test("the seed's checklists are found (so this test cannot pass on an empty list)")
     func itemsAreFound() throws {
         let items = try seedItems()
@@ -46,7 +48,7 @@ struct SeedCoverageTests {
     @Test("every step names an existing seed section")
     func seedSectionsExist() throws {
         let definition = try RunbookDefinition.load(path: repositoryRoot.appendingPathComponent("runbook.yaml").path)
-        let seed = try String(contentsOf: repositoryRoot.appendingPathComponent("../shared/seed/runbook-v1.0.md"), encoding: .utf8)
+        let seed = try SharedDirectory.current.text(of: .runbookSeed)
         let sections = Set(seed.split(separator: "\n").filter { $0.hasPrefix("### ") }.compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) })
         #expect(sections.contains("7.2") && sections.contains("2.5"))
         let unknown = definition.allSteps.filter { !sections.contains($0.seed) }.map { "\($0.id): \($0.seed)" }
