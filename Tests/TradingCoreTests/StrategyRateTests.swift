@@ -23,7 +23,7 @@ struct SignalRate: CustomStringConvertible {
         signals = bars.compactMap { strategy.evaluate($0, now: $0.eventTime) }
     }
 
-    /// The rate test's checks: the intended 100–500 signals per 1,440 bars, both sides, valid confidences.
+    /// The checks both rate tests make: the intended 100–500 signals per 1,440 bars, both sides, valid confidences.
     func expectIntendedBand(sourceLocation: SourceLocation = #_sourceLocation) {
         #expect((100...500).contains(perDay), "signals per day: \(perDay)", sourceLocation: sourceLocation)
         #expect(buys > 0 && buys < signals.count, "BUY signals: \(buys) of \(signals.count)", sourceLocation: sourceLocation)
@@ -31,7 +31,25 @@ struct SignalRate: CustomStringConvertible {
     }
 }
 
-/// The default strategy's rate on real January 2022 bars, read from the shared directory (shared layer only).
+/// The default layer's rate check: bars the project generates itself, so it runs in a clone with nothing beside it.
+@Suite("Momentum strategy on generated one-minute bars")
+struct GeneratedBarsStrategyRateTests {
+    /// A week of one-minute bars from the synthetic feed's walk (`SyntheticPriceWalk`, what `FEED=synthetic`
+    /// streams): each step is one bar's close, one minute after the previous one.
+    static func generatedWeek(seed: UInt64) -> [MarketTick] {
+        var walk = SyntheticPriceWalk(seed: seed, startPrice: 50_000, symbol: "BTCUSDT")
+        return (0..<7 * 1_440).map { minute in walk.nextTick(at: TestClock.at(Double(minute) * 60)) }
+    }
+
+    @Test("default strategy emits 100–500 signals per day on a generated week of one-minute bars", arguments: [1, 2, 3, 42] as [UInt64])
+    func signalRateOnGeneratedBars(seed: UInt64) {
+        let rate = SignalRate(defaultStrategyOver: Self.generatedWeek(seed: seed))
+        print("Generated bars (seed \(seed)): \(rate)")
+        rate.expectIntendedBand()
+    }
+}
+
+/// The same check on real January 2022 bars, read from the shared directory (shared layer only).
 @Suite("Momentum strategy on real BTC data")
 struct SharedDataStrategyRateTests {
     @Test("default strategy emits 100–500 signals per day on January 2022 one-minute BTC bars")
