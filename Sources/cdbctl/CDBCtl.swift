@@ -14,7 +14,29 @@ struct CDBCtl: AsyncParsableCommand {
 
         Settings come from the environment and from --env-file (default: ./.env when present); the process environment wins over the file. Every run writes a JSON and a Markdown record under --reports-dir and appends its actions to <reports-dir>/audit.jsonl.
         """,
+        version: CDBVersion.current,
         subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Monitor.self, Incident.self, Stop.self, Report.self, PostRun.self, Health.self, Env.self])
+}
+
+extension CDBCtl {
+    /// ArgumentParser's own entry point, except that a usage error (unknown flag, bad value) exits 2 as the
+    /// documented exit codes say, not 64 (sysexits' EX_USAGE).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ConfigurationError.exitCode)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand shares.
