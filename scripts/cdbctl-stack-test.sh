@@ -15,9 +15,11 @@ prefix=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 reports="$work/reports"
+. scripts/env.sh
 export CDB_ENV_FILE="$env_file"   # scripts/stack.sh, run by cdbctl's compose steps, reads the same settings
 
 swift build --product cdbctl >/dev/null
+export CDBCTL="$PWD/.build/debug/cdbctl"   # the binary under test, also for scripts/stack.sh's reading of .env
 cdbctl() { .build/debug/cdbctl "$@" --env-file "$env_file" --reports-dir "$reports"; }
 fail() {
   echo "cdbctl-stack-test: FAILED: $*" >&2
@@ -59,7 +61,11 @@ expect_exit 0 "$work/preflight.txt" cdbctl preflight --skip coverage
 echo "preflight with the unit and integration suites: $((SECONDS - start)) s"
 
 echo "== timing: the preflight's checks against the seed's §2 commands, one after another"
-setting() { sed -n "s/^$1=//p" "$env_file"; }   # not sourced: cdbctl's process environment would override the file
+# Read before the clock starts: the seed's commands had these values typed in.
+project_name=$(cdb_setting "$env_file" COMPOSE_PROJECT_NAME)
+service_ports=()
+for name in CDB_WS_PORT CDB_CORE_PORT CDB_RISK_PORT CDB_EXECUTION_PORT; do service_ports+=("$(cdb_setting "$env_file" "$name")"); done
+prometheus_port=$(cdb_setting "$env_file" CDB_PROMETHEUS_PORT)
 milliseconds() { echo $(( $(date +%s%N) / 1000000 )); }
 start=$(milliseconds)
 # Its own reports directory: this partial preflight must not become the record `go` judges.
@@ -68,15 +74,15 @@ start=$(milliseconds)
 checks=$(( $(milliseconds) - start ))
 start=$(milliseconds)
 {
-  docker ps -a --filter "label=com.docker.compose.project=$(setting COMPOSE_PROJECT_NAME)"
-  for port in "$(setting CDB_WS_PORT)" "$(setting CDB_CORE_PORT)" "$(setting CDB_RISK_PORT)" "$(setting CDB_EXECUTION_PORT)"; do
+  docker ps -a --filter "label=com.docker.compose.project=$project_name"
+  for port in "${service_ports[@]}"; do
     curl -fsS "http://127.0.0.1:$port/health"
   done
   docker exec "${prefix}cdb_postgres" psql -U claire_user -d claire_de_binare -c '\dt'
   docker exec "${prefix}cdb_postgres" pg_dump -U claire_user -d claire_de_binare > "$work/backup_pre_paper_run.sql"
   ls -lh "$work/backup_pre_paper_run.sql"
-  curl -fsS "http://127.0.0.1:$(setting CDB_PROMETHEUS_PORT)/api/v1/targets"
-  curl -fsS "http://127.0.0.1:$(setting CDB_PROMETHEUS_PORT)/api/v1/rules"
+  curl -fsS "http://127.0.0.1:$prometheus_port/api/v1/targets"
+  curl -fsS "http://127.0.0.1:$prometheus_port/api/v1/rules"
 } >/dev/null 2>&1 || true
 manual=$(( $(milliseconds) - start ))
 printf 'cdbctl preflight (checks only, concurrent, incl. restore check): %d ms; seed §2 commands in sequence (no restore check): %d ms\n' "$checks" "$manual" \
@@ -88,6 +94,10 @@ expect_text "$work/go.txt" "go: GO"
 
 echo "== cdbctl start (the stack is up already: compose up is a no-op; 5-minute stabilisation)"
 expect_exit 0 "$work/start.txt" cdbctl start
+env_copy=$(ls "$reports"/start/env-*.env 2>/dev/null | head -n 1)
+[ -n "$env_copy" ] || fail "cdbctl start kept no copy of .env under $reports/start"
+[ "$(stat -c %a "$env_copy")" = 600 ] || fail "$env_copy is readable by others ($(stat -c %a "$env_copy"))"
+cmp -s "$env_copy" "$env_file" || fail "$env_copy differs from $env_file"
 expect_text "$work/start.txt" "start: OPERATIONAL"
 
 echo "== cdbctl monitor (healthy)"

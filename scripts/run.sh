@@ -1,38 +1,77 @@
 #!/usr/bin/env bash
 # The main job: build everything, start the stack, run the runbook on it.
 #   scripts/run.sh         the Docker stack (scripts/stack.sh up: engine, images, nine containers
-#                          or eight without a Grafana image), then `cdbctl health`, preflight, go, start,
-#                          one monitor cycle and the daily report, with their verdicts
+#                          or eight without a Grafana image), then the runbook on it (below)
+#   scripts/run.sh runbook [cdbctl options]
+#                          the runbook alone, on a stack already up: `cdbctl health`, preflight, go, start, one
+#                          monitor cycle and the daily report, each verdict printed; stops at the first failed
+#                          gate (preflight, go, start) with its reasons. Options such as --env-file or
+#                          --reports-dir go to every cdbctl call; CDBCTL names the binary (default: the release build)
 #   scripts/run.sh local   Redis, PostgreSQL and the services as local processes under .run/ instead
 #                          (ports from .env or the defaults below; no system-wide server is touched)
 #   scripts/run.sh stop    stop what either way started (the stack's data volumes stay)
+# Exit status: 0 when the run started and every verdict passed, else the failing cdbctl's status (1 a failed
+# check, NO-GO or alarm; 2 a configuration error; 3 another cdbctl run holds the lock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
+. scripts/env.sh
 
-if [ -z "${1:-}" ]; then
-  bash scripts/stack.sh up
-  cdbctl="$(swift build -c release --static-swift-stdlib --show-bin-path)/cdbctl"
+# One cdbctl phase; its output is shown and kept, so the summary can name what failed.
+phase_output=$(mktemp)
+trap 'rm -f "$phase_output"' EXIT
+run_phase() { # cdbctl, phase words..., --, cdbctl options...
+  local cdbctl=$1 status=0 words=() ; shift
+  while [ "$1" != -- ]; do words+=("$1"); shift; done
+  shift
+  # On a terminal stderr stays one (cdbctl's progress line updates in place); in a log it is kept with the rest.
+  if [ -t 2 ]; then
+    "$cdbctl" "${words[@]}" "$@" | tee "$phase_output" || status=${PIPESTATUS[0]}
+  else
+    "$cdbctl" "${words[@]}" "$@" 2>&1 | tee "$phase_output" || status=${PIPESTATUS[0]}
+  fi
+  return "$status"
+}
+# What a failed phase said about itself: its failed items, its verdict line, cdbctl's own messages.
+reasons() { grep -E '(^| )(FAIL|NO-GO|CRITICAL)( |$)|^cdbctl: |^[^ ]+:[0-9]+: |: (FAIL|NO-GO)$' "$phase_output" | sed 's/^/    /' | head -n 20; }
+
+runbook() {
+  local cdbctl status failed=0 verdicts=() phase
+  cdbctl=$(cdb_cdbctl)
   echo
-  "$cdbctl" health --timeout 3 || true
-  # The runbook on the stack just brought up: preflight (with the unit and integration suites; coverage, a
-  # warning step that rebuilds everything instrumented, is left out), go, start, one monitor cycle, the daily report.
-  verdicts=()
+  "$cdbctl" health --timeout 3 "$@" || true
+  # The runbook on the stack: preflight (with the unit and integration suites; coverage, a warning step that
+  # rebuilds everything instrumented, is left out), go, start, one monitor cycle, the daily report.
   for phase in "preflight --skip coverage" go start monitor "report daily"; do
     echo; echo "== cdbctl $phase"
     status=0
     # shellcheck disable=SC2086
-    "$cdbctl" $phase || status=$?
+    run_phase "$cdbctl" $phase -- "$@" || status=$?
     verdicts+=("$(printf '%-26s exit %d' "cdbctl $phase" "$status")")
+    [ "$status" -eq 0 ] && continue
+    failed=$status
+    echo; echo "run: cdbctl $phase failed (exit $status):"
+    reasons
+    case "$phase" in
+      preflight*|go|start)
+        echo; echo "run: the paper run was not started (fix the items above, then: scripts/run.sh runbook)"
+        printf '  %s\n' "${verdicts[@]}"
+        exit "$status" ;;
+    esac
   done
   echo; echo "verdicts (records and reports under reports/, every action in reports/audit.jsonl):"
   printf '  %s\n' "${verdicts[@]}"
-  exit 0
-fi
+  exit "$failed"
+}
+
+case "${1:-}" in
+  "") bash scripts/stack.sh up; runbook ;;
+  runbook) shift; runbook "$@" ;;
+esac
 state="$root/.run"
 mkdir -p "$state"
 
-if [ -f .env ]; then set -a; . ./.env; set +a; fi
+cdb_load_env .env
 export REDIS_PORT="${REDIS_PORT:-16379}" POSTGRES_PORT="${POSTGRES_PORT:-15432}"
 export POSTGRES_USER="${POSTGRES_USER:-claire_user}" POSTGRES_DB="${POSTGRES_DB:-claire_de_binare}"
 export POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-local-demo-password}"

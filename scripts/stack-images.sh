@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 . scripts/retry.sh
-if [ -f "${CDB_ENV_FILE:-.env}" ]; then set -a; . "${CDB_ENV_FILE:-.env}"; set +a; fi
+. scripts/env.sh
+cdb_load_env "${CDB_ENV_FILE:-.env}" CDB_SERVICES_IMAGE CDB_REDIS_IMAGE CDB_POSTGRES_IMAGE CDB_PROMETHEUS_IMAGE CDB_GRAFANA_IMAGE
 
 base_image=debian:bookworm-slim
 services_image="${CDB_SERVICES_IMAGE:-claire-de-binare/services:0.1.0}"

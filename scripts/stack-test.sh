@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 work=$(mktemp -d)
 env_file="$work/stack-test.env"
+. scripts/env.sh
 report="$root/reports/stack-test.txt"
 project="cdb_stacktest"
 prefix="stacktest_"
@@ -89,7 +90,7 @@ probe_tick() {
 
 prometheus_targets() {
   local port up
-  port=$(sed -n 's/^CDB_PROMETHEUS_PORT=//p' "$env_file")
+  port=$(cdb_setting "$env_file" CDB_PROMETHEUS_PORT)
   for _ in $(seq 1 30); do
     up=$(curl -fsS "http://127.0.0.1:$port/api/v1/query?query=sum(up%7Bjob%3D~%22cdb_.*%22%7D)" \
       | python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else 0)')
@@ -110,6 +111,17 @@ survive_restart() {
   [ "$after" -ge 1 ] || fail "the probe's signal row is gone after down/up (had $before signal rows)"
   [ "$(docker exec "${prefix}cdb_redis" redis-cli GET stacktest:survives)" = yes ] || fail "a Redis key is gone after down/up (AOF volume)"
   echo "PostgreSQL rows and Redis keys survived down/up"
+}
+
+# With the data volumes there and the .env gone, `up` must stop rather than make new passwords the volumes refuse.
+env_kept() {
+  local missing="$work/missing.env" output="$work/env-kept.txt" status=0
+  CDB_ENV_FILE="$missing" COMPOSE_PROJECT_NAME="$project" bash scripts/stack.sh up >"$output" 2>&1 || status=$?
+  cat "$output"
+  [ "$status" -eq 2 ] || fail "stack.sh up without .env beside existing volumes exited $status, expected 2"
+  [ ! -e "$missing" ] || fail "stack.sh up wrote a new .env although the volumes keep the old passwords"
+  grep -qF "still has its data volumes" "$output" || fail "stack.sh up did not say why it refused"
+  echo "no .env regenerated beside existing volumes"
 }
 
 backup_restore() {
@@ -134,6 +146,7 @@ stage "until every container is healthy" stack wait-healthy
 stage "probe tick -> PostgreSQL rows" probe_tick
 stage "prometheus targets" prometheus_targets
 stage "down/up keeps data" survive_restart
+stage "no new .env beside existing volumes" env_kept
 stage "pg_dump backup and restore" backup_restore
 stage "cdbctl: the runbook end to end" bash scripts/cdbctl-stack-test.sh "$env_file" "$prefix"
 stage "teardown" stack down -v --remove-orphans

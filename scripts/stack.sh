@@ -5,28 +5,44 @@
 #   scripts/stack.sh down    remove the containers and the network; the data volumes stay
 #   scripts/stack.sh wait-healthy   wait (CDB_HEALTH_TIMEOUT s, default 180) until every container is healthy
 #   scripts/stack.sh ARGS    any other compose command (ps, logs -f cdb_risk, exec cdb_redis redis-cli, ...)
-# Settings come from .env (CDB_ENV_FILE names another file); without one, `up` creates it from .env.example
-# with fresh random passwords. Compose v2 (`docker compose`) is used when present, else docker-compose 1.29;
-# CDB_COMPOSE overrides the choice. cdb_grafana is deployed when its image is present (see stack-images.sh).
+# Settings come from .env (CDB_ENV_FILE names another file), read as data through cdbctl (scripts/env.sh), never
+# sourced. `up` creates it (0600, fresh random passwords) only when neither it nor the project's data volumes exist:
+# the volumes keep the passwords of the .env that made them. Compose v2 (`docker compose`) is used when present,
+# else docker-compose 1.29; CDB_COMPOSE (process environment only) overrides the choice. cdb_grafana is deployed
+# when its image is present (see stack-images.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 env_file="${CDB_ENV_FILE:-$root/.env}"
+. scripts/env.sh
+# Read before .env: a command line to run is never taken from the settings file.
+compose_override="${CDB_COMPOSE:-}"
 
-if [ $# -eq 0 ]; then sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
+if [ $# -eq 0 ]; then sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
 
 if [ ! -f "$env_file" ]; then
   if [ "$1" != up ]; then echo "stack: $env_file does not exist (scripts/stack.sh up creates it)" >&2; exit 2; fi
+  bash scripts/docker-engine.sh start
+  project="${COMPOSE_PROJECT_NAME:-cdb}"
+  volumes=$(docker volume ls -q --filter "label=com.docker.compose.project=$project")
+  if [ -n "$volumes" ]; then
+    echo "stack: $env_file is missing, but project $project still has its data volumes:" >&2
+    printf '  %s\n' $volumes >&2
+    echo "  They keep the passwords of the .env that created them, so a new .env could not log in to them." >&2
+    echo "  Restore that .env (cdbctl start keeps a copy: reports/start/env-*.env), or drop the data for good:" >&2
+    echo "  docker volume rm" $volumes >&2
+    exit 2
+  fi
   secret() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
-  sed -e "s|^REDIS_PASSWORD=$|REDIS_PASSWORD=$(secret)|" -e "s|^POSTGRES_PASSWORD=$|POSTGRES_PASSWORD=$(secret)|" \
-      -e "s|^GRAFANA_PASSWORD=$|GRAFANA_PASSWORD=$(secret)|" .env.example > "$env_file"
+  (umask 077 && sed -e "s|^REDIS_PASSWORD=$|REDIS_PASSWORD=$(secret)|" -e "s|^POSTGRES_PASSWORD=$|POSTGRES_PASSWORD=$(secret)|" \
+      -e "s|^GRAFANA_PASSWORD=$|GRAFANA_PASSWORD=$(secret)|" .env.example > "$env_file")
   chmod 600 "$env_file"
   echo "stack: created $env_file from .env.example with new passwords (Grafana login: admin / GRAFANA_PASSWORD there)"
 fi
-set -a; . "$env_file"; set +a
+cdb_load_env "$env_file" COMPOSE_PROJECT_NAME CDB_GRAFANA_IMAGE || { echo "stack: fix $env_file (above) first" >&2; exit 2; }
 project="${COMPOSE_PROJECT_NAME:-cdb}"
 
-if [ -n "${CDB_COMPOSE:-}" ]; then read -r -a compose_command <<< "$CDB_COMPOSE"
+if [ -n "$compose_override" ]; then read -r -a compose_command <<< "$compose_override"
 elif docker compose version >/dev/null 2>&1; then compose_command=(docker compose)
 else compose_command=(docker-compose); fi
 

@@ -71,6 +71,25 @@ public struct ReportsDirectory: Sendable {
         return (json.path, markdown.path)
     }
 
+    /// Keeps a copy of the run's `.env` (seed §9.3: the configuration is backed up) as
+    /// `<phase>/env-<stamp>.env`, readable by the owner alone: it holds the stack's passwords, and the data
+    /// volumes answer only to them.
+    public func backUpEnvFile(_ path: String, phase: PhaseName, at time: Date = Date()) throws -> String {
+        let directory = root.appendingPathComponent(phase.rawValue)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let copy = directory.appendingPathComponent("env-\(Self.stampFormatter.string(from: time)).env").path
+        // Created 0600 before a byte is written, so no other user can ever read the passwords in it.
+        let descriptor = open(copy, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: copy]) }
+        defer { close(descriptor) }
+        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == data.count, fchmod(descriptor, 0o600) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: copy])
+        }
+        return copy
+    }
+
     /// Appends one action to `reports/audit.jsonl`.
     public func audit(command: String, action: String, outcome: String, detail: String = "") {
         try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

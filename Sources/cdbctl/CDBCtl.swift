@@ -14,7 +14,29 @@ struct CDBCtl: AsyncParsableCommand {
 
         Settings come from the environment and from --env-file (default: ./.env when present); the process environment wins over the file. Every run writes a JSON and a Markdown record under --reports-dir and appends its actions to <reports-dir>/audit.jsonl.
         """,
-        subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Monitor.self, Incident.self, Stop.self, Report.self, PostRun.self, Health.self])
+        version: CDBVersion.current,
+        subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Monitor.self, Incident.self, Stop.self, Report.self, PostRun.self, Health.self, Env.self])
+}
+
+extension CDBCtl {
+    /// ArgumentParser's own entry point, except that a usage error (unknown flag, bad value) exits 2 as the
+    /// documented exit codes say, not 64 (sysexits' EX_USAGE).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ConfigurationError.exitCode)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand shares.
@@ -37,11 +59,13 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("skip"), help: "Leave out a step of the phase (repeatable); a skipped critical step fails the phase.")
     var skippedSteps: [String] = []
 
+    /// The `.env` file read: --env-file, else ./.env when it exists.
+    var envFilePath: String? { envFile ?? (FileManager.default.fileExists(atPath: ".env") ? ".env" : nil) }
+
     /// The merged settings; a bad file or variable exits 2 with every problem listed.
     func environment() throws -> [String: String] {
         let process = ProcessInfo.processInfo.environment
-        let path = envFile ?? (FileManager.default.fileExists(atPath: ".env") ? ".env" : nil)
-        guard let path else { return process }
+        guard let path = envFilePath else { return process }
         do {
             return try EnvFile.load(path: path).merged(over: process)
         } catch {

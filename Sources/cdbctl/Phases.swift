@@ -134,6 +134,16 @@ struct Start: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        if let envFile = options.envFilePath {
+            do {
+                let copy = try session.reports.backUpEnvFile(envFile, phase: .start)
+                session.reports.audit(command: "start", action: "env backup", outcome: "kept", detail: copy)
+            } catch {
+                session.reports.audit(command: "start", action: "env backup", outcome: "failed", detail: "\(error)")
+                FileHandle.standardError.write(Data("cdbctl: cannot keep a copy of \(envFile) under \(session.reports.root.path)/start: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         let record = await session.runPhase(.start) { results in
             let verdict = PhaseVerdict.verdict(results) == "PASS" ? "OPERATIONAL" : "FAIL"
             return (verdict, verdict == "OPERATIONAL" ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])

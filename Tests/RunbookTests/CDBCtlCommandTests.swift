@@ -23,6 +23,19 @@ struct CDBCtlCommandTests {
         return directory
     }
 
+    @Test("a usage error exits 2 as documented (not ArgumentParser's 64); --version prints the version, exit 0")
+    func usageErrorsAndVersion() async throws {
+        let directory = FileManager.default.temporaryDirectory
+        let bogus = try await CDBCtl.run(["--bogus"], in: directory)
+        #expect(bogus.status == 2)
+        #expect(bogus.output.contains("Unknown option '--bogus'"))
+        let badValue = try await CDBCtl.run(["health", "--timeout", "soon"], in: directory)
+        #expect(badValue.status == 2, "\(badValue.output)")
+        let version = try await CDBCtl.run(["--version"], in: directory)
+        #expect(version.status == 0)
+        #expect(version.output.split(separator: ".").count == 3, "\(version.output)")
+    }
+
     @Test("validate: exit 2 and every located error on stderr; exit 0 on the project's runbook")
     func validate() async throws {
         let directory = try project(runbook: "version: 1\nphases:\n  go:\n    - { id: a, title: A, seed: \"2.5\", check: { type: htpp } }\n")
