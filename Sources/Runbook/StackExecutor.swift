@@ -777,38 +777,6 @@ extension PostgresConfiguration {
     }
 }
 
-/// Pass/fail/skip counts from Swift Testing's or XCTest's output.
-public struct TestOutputSummary: Sendable, Equatable {
-    public var passed = 0
-    public var failed = 0
-    public var skipped = 0
-    /// The failing tests' names, so a red step says which ones.
-    public var failedNames: [String] = []
-
-    public init(passed: Int, failed: Int, skipped: Int) {
-        self.passed = passed
-        self.failed = failed
-        self.skipped = skipped
-    }
-
-    public init(parsing output: String) {
-        for line in output.split(separator: "\n") {
-            // Swift Testing: one line per test case verdict.
-            if line.contains("Test \""), line.contains("\" passed after") { passed += 1 }
-            else if line.contains("Test \""), line.contains("\" failed after"),
-                    let start = line.range(of: "Test \""), let end = line.range(of: "\" failed after") {
-                failed += 1
-                failedNames.append(String(line[start.upperBound..<end.lowerBound]))
-            }
-            else if line.contains("Test \""), line.contains("\" skipped") { skipped += 1 }
-            // XCTest: "Test Case '-[…]' passed (0.001 seconds)."
-            else if line.hasPrefix("Test Case '"), line.contains("' passed (") { passed += 1 }
-            else if line.hasPrefix("Test Case '"), line.contains("' failed (") { failed += 1 }
-            else if line.hasPrefix("Test Case '"), line.contains("' skipped (") { skipped += 1 }
-        }
-    }
-}
-
 /// The `env` check: every rule, every problem in one message; secrets are never printed.
 public enum EnvRuleCheck {
     public static func evaluate(_ rules: [EnvRule], environment: [String: String]) -> CheckOutcome {
