@@ -137,12 +137,27 @@ public struct CommandOutput: Sendable {
 }
 
 /// Runs a command, capturing its output; past `timeout` it gets SIGTERM, then SIGKILL 5 s later.
+/// `onLines`, when given, sees the output's complete lines while the command runs (a few times a second),
+/// and every line, the last unterminated one included, before this returns.
 public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                       workingDirectory: String? = nil, timeout: Duration) async throws -> CommandOutput {
+                       workingDirectory: String? = nil, timeout: Duration,
+                       onLines: (@Sendable ([Substring]) -> Void)? = nil) async throws -> CommandOutput {
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
     defer { try? FileManager.default.removeItem(at: log) }
     let resolved = executable.contains("/") ? executable : (locateExecutable(executable) ?? executable)
     let child = try ChildProcess(resolved, arguments, outputPath: log.path, environment: environment, workingDirectory: workingDirectory)
+    // The output stays a file that is followed as it grows, not a pipe: a daemon the command leaves behind
+    // (stack.sh starts dockerd) would hold a pipe open, and reading it to its end would never finish.
+    let follower = onLines.map { deliver in
+        Task {
+            let output = OutputFollower(path: log.path)
+            while !Task.isCancelled {
+                if let lines = output.readLines() { deliver(lines) }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            if let lines = output.readLines(final: true) { deliver(lines) }
+        }
+    }
     let timedOut = Mutex(false)
     let watchdog = Task {
         try await Task.sleep(for: timeout)
@@ -153,8 +168,39 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
     }
     let status = await child.exitStatus()
     watchdog.cancel()
+    follower?.cancel()
+    await follower?.value
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
     return CommandOutput(status: status, output: text, timedOut: timedOut.withLock { $0 })
+}
+
+/// Reads what a running command appended to its output file since the last read, as whole lines.
+private final class OutputFollower {
+    private let descriptor: Int32
+    /// Bytes after the last newline: a line still being written.
+    private var partial: [UInt8] = []
+
+    init(path: String) { descriptor = open(path, O_RDONLY | O_CLOEXEC) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    /// The lines completed since the last call, nil when none; `final` also hands over an unterminated last line.
+    /// Cutting at newline bytes never splits a UTF-8 sequence: no byte of a multi-byte character is 0x0A.
+    func readLines(final: Bool = false) -> [Substring]? {
+        guard descriptor >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            partial.append(contentsOf: buffer[..<count])
+        }
+        let end = final ? partial.endIndex : (partial.lastIndex(of: 0x0A).map { $0 + 1 } ?? partial.startIndex)
+        guard end > partial.startIndex else { return nil }
+        let text = String(decoding: partial[..<end], as: UTF8.self)
+        partial.removeSubrange(..<end)
+        let lines = text.split(whereSeparator: \.isNewline)
+        return lines.isEmpty ? nil : lines
+    }
 }
 
 /// Runs a command to completion and returns its combined output; throws when it exits non-zero.

@@ -23,6 +23,8 @@ public struct StackExecutor: StepExecutor {
     public var incident: IncidentContext?
     /// `--yes`: destructive steps may run (given a fresh backup).
     public var confirmedDestructive = false
+    /// Told how each running `command` step is getting on, while it runs (cdbctl shows it on stderr).
+    public var commandProgress: (@Sendable (StepProgress) -> Void)?
 
     public init(environment: [String: String], stack: StackSettings, runbook: RunbookSettings, projectDirectory: String,
                 reportsDirectory: String, previousCycle: PhaseRecord?) {
@@ -47,7 +49,8 @@ public struct StackExecutor: StepExecutor {
             case .prometheus(let url, let targetsUp, let rules, let noFiring):
                 return try await prometheus(url: url, targetsUp: targetsUp, rules: rules, noFiring: noFiring)
             case .grafana(let url, let dashboard): return try await grafana(url: url, dashboard: dashboard)
-            case .command(let arguments, let minimumPassed): return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout)
+            case .command(let arguments, let minimumPassed):
+                return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout, step: step.id)
             case .backup(let directory, let restoreCheck, let acceptRecent, let every):
                 if let every, let kept = Self.newestBackup(in: outputFolder(directory)), kept.age <= Double(every.components.seconds) {
                     return .pass("\(kept.path) is \(Int(kept.age / 3600)) h \(Int(kept.age / 60) % 60) min old (a new one every \(every.secondsText))")
@@ -651,8 +654,13 @@ public struct StackExecutor: StepExecutor {
             : .fail("\(phase.rawValue) of \(when): " + problems.joined(separator: "; "))
     }
 
-    func command(_ arguments: [String], minimumPassed: Int, timeout: Duration) async throws -> CheckOutcome {
-        let result = try await runCommand(arguments[0], Array(arguments.dropFirst()), workingDirectory: projectDirectory, timeout: timeout)
+    func command(_ arguments: [String], minimumPassed: Int, timeout: Duration, step: String) async throws -> CheckOutcome {
+        let watch = commandProgress.map { CommandWatch(step: step, observer: $0) }
+        defer { watch?.finish() }
+        var onLines: (@Sendable ([Substring]) -> Void)?
+        if let watch { onLines = { watch.consume($0) } }
+        let result = try await runCommand(arguments[0], Array(arguments.dropFirst()), workingDirectory: projectDirectory, timeout: timeout,
+                                          onLines: onLines)
         let counts = TestOutputSummary(parsing: result.output)
         let figures: [String: Double] = ["passed": Double(counts.passed), "failed": Double(counts.failed), "skipped": Double(counts.skipped)]
         // Without a test count to hold it to, a command is judged by its exit status alone.
@@ -774,38 +782,6 @@ extension PostgresConfiguration {
         var copy = self
         copy.database = database
         return copy
-    }
-}
-
-/// Pass/fail/skip counts from Swift Testing's or XCTest's output.
-public struct TestOutputSummary: Sendable, Equatable {
-    public var passed = 0
-    public var failed = 0
-    public var skipped = 0
-    /// The failing tests' names, so a red step says which ones.
-    public var failedNames: [String] = []
-
-    public init(passed: Int, failed: Int, skipped: Int) {
-        self.passed = passed
-        self.failed = failed
-        self.skipped = skipped
-    }
-
-    public init(parsing output: String) {
-        for line in output.split(separator: "\n") {
-            // Swift Testing: one line per test case verdict.
-            if line.contains("Test \""), line.contains("\" passed after") { passed += 1 }
-            else if line.contains("Test \""), line.contains("\" failed after"),
-                    let start = line.range(of: "Test \""), let end = line.range(of: "\" failed after") {
-                failed += 1
-                failedNames.append(String(line[start.upperBound..<end.lowerBound]))
-            }
-            else if line.contains("Test \""), line.contains("\" skipped") { skipped += 1 }
-            // XCTest: "Test Case '-[…]' passed (0.001 seconds)."
-            else if line.hasPrefix("Test Case '"), line.contains("' passed (") { passed += 1 }
-            else if line.hasPrefix("Test Case '"), line.contains("' failed (") { failed += 1 }
-            else if line.hasPrefix("Test Case '"), line.contains("' skipped (") { skipped += 1 }
-        }
     }
 }
 

@@ -41,8 +41,9 @@ public struct ServiceLogHandler: LogHandler {
         Self.writeToStandardError(line)
     }
 
-    /// Writes `text` to file descriptor 2 in one `write(2)` (a log line is never interleaved with another).
-    static func writeToStandardError(_ text: String) {
+    /// Writes `text` to file descriptor 2 in one `write(2)` (a log line is never interleaved with another); a
+    /// closed or broken stderr drops it, where FileHandle would trap. cdbctl's progress lines go the same way.
+    public static func writeToStandardError(_ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

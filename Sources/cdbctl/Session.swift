@@ -67,8 +67,9 @@ struct PhaseSession {
     var json: Bool
     var skipping: Set<String>
 
-    /// Runs the phase; `judge` turns its results into the verdict and notes. Progress goes to stderr
-    /// on a terminal, so stdout stays the table (or the JSON document).
+    /// Runs the phase; `judge` turns its results into the verdict and notes. Progress goes to stderr, so stdout
+    /// stays the table (or the JSON document): a long `command` step's live line (also with `--json`, and as
+    /// plain lines in a log), and each step's verdict on a terminal.
     func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (String, [String])) async -> PhaseRecord {
         let unknown = skipping.filter { id in !definition.phase(phase).steps.contains { $0.id == id } }
         if !unknown.isEmpty {
@@ -78,11 +79,15 @@ struct PhaseSession {
         let started = Date()
         let reports = reports
         let command = command
-        let showProgress = isatty(STDERR_FILENO) == 1 && !json
+        let showVerdicts = isatty(STDERR_FILENO) == 1 && !json
+        let display = ProgressDisplay.standardError()
+        var executor = executor
+        executor.commandProgress = { display.update($0) }
         let results = await RunbookEngine().run(definition.phase(phase), executor: executor, skipping: skipping) { result in
             reports.audit(command: command, action: "step \(result.id)", outcome: result.status.rawValue, detail: result.detail)
-            if showProgress { FileHandle.standardError.write(Data("  \(result.status.rawValue.uppercased()) \(result.id)\n".utf8)) }
+            if showVerdicts { display.note("  \(result.status.rawValue.uppercased()) \(result.id)") }
         }
+        display.close()
         let (verdict, notes) = judge(results)
         return PhaseRecord(phase: phase, verdict: verdict, startedAt: started, finishedAt: Date(), results: results, notes: notes)
     }
