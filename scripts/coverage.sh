@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minimum="${1:-80}"
-swift test --scratch-path .build-coverage --enable-code-coverage --filter TradingCoreTests
+# The shared layer's suites need files beside the repository: the preflight's coverage must not.
+swift test --scratch-path .build-coverage --enable-code-coverage --filter TradingCoreTests --skip '\.SharedData'
 profile=$(find .build-coverage -name default.profdata -path '*codecov*' | head -n 1)
 binary=$(find .build-coverage -name 'claire-de-binarePackageTests.xctest' -type f | head -n 1)
 llvm_cov=$(dirname "$(command -v swift)")/llvm-cov

@@ -664,18 +664,21 @@ public struct StackExecutor: StepExecutor {
         let counts = TestOutputSummary(parsing: result.output)
         let figures: [String: Double] = ["passed": Double(counts.passed), "failed": Double(counts.failed), "skipped": Double(counts.skipped)]
         // Without a test count to hold it to, a command is judged by its exit status alone.
-        let summary = minimumPassed == 0 && counts == TestOutputSummary(passed: 0, failed: 0, skipped: 0)
-            ? "\(arguments.joined(separator: " ")) succeeded" : "\(counts.passed) passed, \(counts.failed) failed, \(counts.skipped) skipped"
-        if result.timedOut { return .fail("\(arguments.joined(separator: " ")) did not finish within \(timeout.secondsText); \(summary)", figures: figures) }
+        let counted = !(minimumPassed == 0 && counts == TestOutputSummary(passed: 0, failed: 0, skipped: 0))
+        let command = arguments.joined(separator: " ")
+        let summary = counted ? "\(counts.passed) passed, \(counts.failed) failed, \(counts.skipped) skipped" : "\(command) succeeded"
+        let tally = counted ? "; \(summary)" : ""
+        if result.timedOut { return .fail("\(command) did not finish within \(timeout.secondsText)\(tally)", figures: figures) }
         guard result.status == 0, counts.failed == 0 else {
+            let lastLines = result.output.split(separator: "\n").suffix(5).joined(separator: " | ")
             let why = counts.failedNames.isEmpty
-                ? "last output: " + result.output.split(separator: "\n").suffix(5).joined(separator: " | ")
+                ? (lastLines.isEmpty ? "no output" : "last output: " + lastLines)
                 : "failed: " + counts.failedNames.map { "\"\($0)\"" }.joined(separator: ", ")
             // The whole output is kept: a red test step is investigated from it, not from five lines.
             let log = outputFolder("commands") + "/\(ReportsDirectory.stampFormatter.string(from: Date()))-\(arguments.last ?? "command").log"
             try? FileManager.default.createDirectory(atPath: outputFolder("commands"), withIntermediateDirectories: true)
             let kept = (try? Data(result.output.utf8).write(to: URL(fileURLWithPath: log))) != nil ? " (output: \(log))" : ""
-            return .fail("\(arguments.joined(separator: " ")) exited \(result.status): \(summary); \(why)\(kept)", figures: figures)
+            return .fail("\(command) exited \(result.status)\(tally); \(why)\(kept)", figures: figures)
         }
         guard minimumPassed == 0 || counts.passed >= minimumPassed else {
             return .fail("\(summary): expected at least \(minimumPassed) passing tests — did the suite run at all?", figures: figures)
