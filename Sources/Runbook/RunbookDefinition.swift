@@ -39,7 +39,7 @@ public struct RunbookStep: Sendable {
     /// Replaces or removes data: refused without `--yes` and without a backup younger than
     /// `settings.destructive_backup_max_age`.
     public var destructive: Bool
-    public var check: CheckSpec
+    public var check: any CheckType
     public var mark: YAMLMark
 }
 
@@ -216,7 +216,7 @@ struct RunbookDecoder {
             if let suggestion = closestMatch(to: playbook, among: IncidentKind.allNames) { message += " (did you mean '\(suggestion)'?)" }
             context.error(message, at: reader["playbook"]!.mark)
         }
-        let check = reader.requiredNode("check").flatMap { CheckSpecDecoder(context: context, baseDirectory: baseDirectory).decode($0, step: label) }
+        let check = reader.requiredNode("check").flatMap { CheckTypes.decode($0, step: label, context: context, baseDirectory: baseDirectory) }
         if phase == .incidents, playbook == nil {
             context.error("\(label): steps of the incidents phase need a playbook (\(IncidentKind.allNames.joined(separator: ", ")))", at: node.mark)
         }

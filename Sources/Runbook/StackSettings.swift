@@ -38,3 +38,7 @@ public struct StackSettings: Sendable {
         ("cdb_execution", "CDB_EXECUTION_PORT", 8003), ("cdb_db_writer", "CDB_DB_WRITER_PORT", 8004),
     ]
 }
+
+/// The `stack` services in the runbook's order.
+public let stackServices = ["cdb_redis", "cdb_postgres", "cdb_db_writer", "cdb_ws", "cdb_core", "cdb_risk",
+                            "cdb_execution", "cdb_prometheus", "cdb_grafana"]

@@ -22,8 +22,7 @@ struct Env: AsyncParsableCommand {
             let environment: [String: String]
             do { environment = try options.environment() } catch { UsageFailure("\(error)").exit() }
             let steps = definition.phase(.preflight).steps.compactMap { step -> (RunbookStep, [EnvRule])? in
-                if case .env(let rules) = step.check { return (step, rules) }
-                return nil
+                (step.check as? EnvCheck).map { (step, $0.rules) }
             }
             guard !steps.isEmpty else { UsageFailure("\(definition.file): the preflight has no env step").exit() }
             let results = steps.map { step, rules in (step: step, outcome: EnvRuleCheck.evaluate(rules, environment: environment)) }

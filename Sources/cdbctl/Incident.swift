@@ -34,7 +34,7 @@ struct Incident: AsyncParsableCommand {
             UsageFailure(message).exit()
         }
         var session = try await options.session(command: "incident \(kind)")
-        session.executor.confirmedDestructive = yes
+        session.executor.command.confirmedDestructive = yes
         do {
             let outcome = try await session.runPlaybook(incidentKind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
             session.finish(outcome, exitFailure: outcome.verdict != "RESOLVED")
@@ -87,7 +87,7 @@ extension PhaseSession {
         let entry = IncidentEntry(id: id, kind: kind.rawValue, service: service, time: now, outcome: nil)
         try? history.append(entry)
         var playbook = self
-        playbook.executor.incident = IncidentContext(entry: entry, directory: reports.root.appendingPathComponent("incidents/\(id)").path, history: history)
+        playbook.executor.command.incident = IncidentContext(entry: entry, directory: reports.root.appendingPathComponent("incidents/\(id)").path, history: history)
         var phase = definition.phase(.incidents)
         phase.steps = steps.map { step in
             var concrete = step
@@ -98,13 +98,13 @@ extension PhaseSession {
         var record = await playbook.runPhase(.incidents) { results in
             let escalate = results.contains { $0.figures["escalate"] == 1 }
             let verdict = escalate ? "ESCALATED" : PhaseVerdict.verdict(results) == "PASS" ? "RESOLVED" : "UNRESOLVED"
-            return (verdict, ["incident \(id): \(kind.rawValue) of \(service)", "evidence: \(playbook.executor.incident!.directory)"])
+            return (verdict, ["incident \(id): \(kind.rawValue) of \(service)", "evidence: \(playbook.executor.command.incident!.directory)"])
         }
         if record.verdict == "ESCALATED" {
             // Seed §5.1: a second crash stops the paper run (§7.2).
             let reason = "escalated from incident \(id): " + (record.results.first { $0.figures["escalate"] == 1 }?.detail ?? "")
             var stop = playbook
-            stop.executor.stopReason = reason
+            stop.executor.command.stopReason = reason
             stop.definition.phases[.stop]?.steps.removeAll { $0.when == .planned }
             let stopRecord = await stop.runPhase(.stop) { results in (PhaseVerdict.verdict(results) == "PASS" ? "STOPPED" : "FAIL", []) }
             record.results += stopRecord.results

@@ -226,16 +226,16 @@ struct Stop: AsyncParsableCommand {
         session.definition.phases[.stop]?.steps.removeAll { $0.when != nil && $0.when != mode }
         if let wait, let steps = session.definition.phases[.stop]?.steps {
             session.definition.phases[.stop]?.steps = steps.map { step in
-                guard case .openPositions(_, let poll, let close) = step.check else { return step }
+                guard let positions = step.check as? OpenPositionsCheck else { return step }
                 var shorter = step
-                shorter.check = .openPositions(wait: wait, poll: min(poll, max(wait / 10, .seconds(1))), close: close)
+                shorter.check = OpenPositionsCheck(wait: wait, poll: min(positions.poll, max(wait / 10, .seconds(1))), close: positions.close)
                 shorter.timeout = wait + .seconds(300)
                 return shorter
             }
         }
-        session.executor.stopReason = reason
+        session.executor.command.stopReason = reason
         if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
-            session.executor.containersBeforeStop = (try? await engine.containers()) ?? []
+            session.executor.command.containersBeforeStop = (try? await engine.containers()) ?? []
         }
         session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
         let record = await session.runPhase(.stop) { results in

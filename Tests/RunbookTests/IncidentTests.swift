@@ -19,13 +19,13 @@ struct IncidentTests {
         """
         let first = context(fixture, at: Date().addingTimeInterval(-1800))
         try first.history.append(first.entry)
-        fixture.executor.incident = first
+        fixture.executor.command.incident = first
         // The incidents phase requires a playbook on each step; EngineFixture parses steps into preflight, which does not.
         #expect(try await fixture.run(step)["escalation"]?.status == .pass)
 
         let second = context(fixture)
         try second.history.append(second.entry)
-        fixture.executor.incident = second
+        fixture.executor.command.incident = second
         let escalated = try #require(try await fixture.run(step)["escalation"])
         #expect(escalated.status == .fail)
         #expect(escalated.figures["escalate"] == 1)
@@ -33,13 +33,13 @@ struct IncidentTests {
 
         let other = context(fixture, service: "cdb_risk")
         try other.history.append(other.entry)
-        fixture.executor.incident = other
+        fixture.executor.command.incident = other
         #expect(try await fixture.run(step)["escalation"]?.status == .pass)
 
         let old = context(fixture, service: "cdb_ws", at: Date().addingTimeInterval(-7200))
         try old.history.append(old.entry)
         let later = context(fixture, service: "cdb_ws")
-        fixture.executor.incident = later
+        fixture.executor.command.incident = later
         #expect(try await fixture.run(step)["escalation"]?.status == .pass, "a crash two hours ago is outside the window")
     }
 
@@ -48,7 +48,7 @@ struct IncidentTests {
         var fixture = try await EngineFixture()
         try "SELECT 1 AS one, 'x' AS letter\n".write(to: fixture.directory.appendingPathComponent("probe.sql"), atomically: true, encoding: .utf8)
         let incident = context(fixture, kind: "data-stop", service: "cdb_ws")
-        fixture.executor.incident = incident
+        fixture.executor.command.incident = incident
         let result = try #require(try await fixture.run("""
               - { id: evidence, title: E, seed: "5.6", check: { type: evidence, services: [cdb_ws], logs: 50, stats: true, sql: [probe.sql] } }
         """)["evidence"])

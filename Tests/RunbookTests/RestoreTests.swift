@@ -39,7 +39,7 @@ struct RestoreTests {
         #expect(refused.detail.hasPrefix("refused: 'restore' destroys data; run again with --yes (it would fall back on "), "\(refused.detail)")
         #expect(try await db.query("SELECT COUNT(*) AS n FROM trades").first?["n"] == "0")
 
-        fixture.executor.confirmedDestructive = true
+        fixture.executor.command.confirmedDestructive = true
         let restored = try #require(try await fixture.run(Self.restoreStep)["restore"])
         #expect(restored.status == .pass, "\(restored.detail)")
         #expect(restored.detail.contains("signals 2, orders 0, trades 4, positions 1, portfolio_snapshots 4, risk_events 0"), "\(restored.detail)")
@@ -55,7 +55,7 @@ struct RestoreTests {
     @Test("refused with a backup older than destructive_backup_max_age, and without any backup")
     func restoreNeedsFreshBackup() async throws {
         var fixture = try await EngineFixture()
-        fixture.executor.confirmedDestructive = true
+        fixture.executor.command.confirmedDestructive = true
         let none = try #require(try await fixture.run(Self.restoreStep)["restore"])
         #expect(none.status == .fail)
         #expect(none.detail.hasPrefix("refused: 'restore' destroys data and there is no backup in "), "\(none.detail)")

@@ -159,8 +159,8 @@ struct OutputParsingTests {
 
     @Test("stream ids compare by time, then sequence")
     func streamIDs() {
-        #expect(StackExecutor.streamID("1700000000000-1", isAtLeast: "1700000000000-0"))
-        #expect(!StackExecutor.streamID("1699999999999-9", isAtLeast: "1700000000000-0"))
-        #expect(StackExecutor.streamID("1700000000000-0", isAtLeast: "1700000000000-0"))
+        #expect(StreamID.isAtLeast("1700000000000-1", "1700000000000-0"))
+        #expect(!StreamID.isAtLeast("1699999999999-9", "1700000000000-0"))
+        #expect(StreamID.isAtLeast("1700000000000-0", "1700000000000-0"))
     }
 }

@@ -2,19 +2,46 @@ import Foundation
 import PostgresClient
 import RedisClient
 import ServiceHost
+import YAMLParser
 
 /// The streams cdb_db_writer stores into a table of the same name, keyed by the event id.
 public enum PersistedStreams {
     public static let tables = ["signals", "orders", "trades", "portfolio_snapshots", "risk_events"]
 }
 
-extension StackExecutor {
+/// `type: persistence`: every event still on the persisted `streams` (older than `settle`) has its row, and no
+/// signal led to two orders nor an order to two trades. With `caughtUp`, events still waiting for the writer fail it too.
+public struct PersistenceCheck: CheckType {
+    public var streams: [String]
+    public var settle: Duration
+    public var group: String
+    public var caughtUp: Bool
+
+    public static let typeName = "persistence"
+    public static let keys = ["streams", "settle", "group", "caught_up"]
+
+    public static func decode(from reader: CheckReader) -> PersistenceCheck? {
+        let streams = reader.strings("streams") ?? PersistedStreams.tables
+        for stream in streams where !PersistedStreams.tables.contains(stream) {
+            reader.error("\(reader.what).streams: '\(stream)' is not a persisted stream (one of \(PersistedStreams.tables.joined(separator: ", ")))", at: reader["streams"]!.mark)
+        }
+        return PersistenceCheck(streams: streams, settle: reader.optional("settle", as: Duration.self) ?? .seconds(10),
+                                group: reader.optional("group", as: String.self) ?? "cdb_db_writer",
+                                caughtUp: reader.optional("caught_up", as: Bool.self) ?? false)
+    }
+
+    public func execute(in context: CheckContext) async throws -> CheckOutcome {
+        try await context.persistence(streams: streams, settle: settle, group: group, caughtUp: caughtUp)
+    }
+}
+
+extension CheckContext {
     /// "No event lost or duplicated", made exact: every event on a persisted stream that the writer's group
     /// has acknowledged (delivered, not pending, older than `settle`) has its row, and no signal led to two
     /// orders nor an order to two trades (a redelivery acted on twice). Events still waiting for the writer,
     /// e.g. during a database outage, are delayed, not lost, and are counted as waiting (a failure only
     /// with `caughtUp`, as after a restore that hands them to the writer again).
-    func persistence(streams: [String], settle: Duration, group: String, caughtUp: Bool) async throws -> CheckOutcome {
+    fileprivate func persistence(streams: [String], settle: Duration, group: String, caughtUp: Bool) async throws -> CheckOutcome {
         let redis = try await RedisConnection(stack.redis)
         defer { Task { await redis.close() } }
         let db = try await PostgresConnection(stack.postgres)
@@ -69,7 +96,7 @@ extension StackExecutor {
     }
 
     /// The event ids of `stream` up to the stream id `end`, read in pages.
-    private func eventIDs(on stream: String, upTo end: String, _ redis: RedisConnection) async throws -> [String] {
+    fileprivate func eventIDs(on stream: String, upTo end: String, _ redis: RedisConnection) async throws -> [String] {
         struct Identified: Decodable { var id: String }
         let decoder = JSONDecoder()
         var ids: [String] = []
@@ -93,6 +120,11 @@ enum StreamID {
     static func parts(_ id: String) -> (Int64, Int64) {
         let fields = id.split(separator: "-")
         return (fields.first.flatMap { Int64($0) } ?? 0, fields.count > 1 ? Int64(fields[1]) ?? 0 : Int64.max)
+    }
+
+    /// Whether `lhs` is at or after `rhs`.
+    static func isAtLeast(_ lhs: String, _ rhs: String) -> Bool {
+        parts(lhs) >= parts(rhs)
     }
 
     /// The earlier of two ids (an id without a sequence, `1700000000000`, means the end of that millisecond).

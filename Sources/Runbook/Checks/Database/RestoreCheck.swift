@@ -2,40 +2,32 @@ import ChildProcesses
 import Foundation
 import PostgresClient
 import RedisClient
+import YAMLParser
 
-extension StackExecutor {
-    /// Why a destructive step may not run now, or nil when it may: it needs `--yes` and a backup younger
-    /// than `settings.destructive_backup_max_age` (seed §5.4: "NUR mit Backup!").
-    public func destructiveRefusal(_ step: RunbookStep) -> String? {
-        guard step.destructive else { return nil }
-        let folder = outputFolder("backups")
-        let maxAge = runbook.destructiveBackupMaxAge
-        guard let newest = Self.newestBackup(in: folder) else {
-            return "refused: '\(step.id)' destroys data and there is no backup in \(folder) to fall back on"
-        }
-        if newest.age > Double(maxAge.components.seconds) {
-            return "refused: '\(step.id)' destroys data and the newest backup \(newest.path) is \(Int(newest.age / 3600)) h old "
-                + "(allowed \(maxAge.secondsText), runbook.yaml settings.destructive_backup_max_age)"
-        }
-        guard confirmedDestructive else {
-            return "refused: '\(step.id)' destroys data; run again with --yes (it would fall back on \(newest.path))"
-        }
-        return nil
+/// `type: restore`: the newest backup of `directory` restored over the database (`pg_restore --clean`, one
+/// transaction), its row counts verified; then `replayGroup` is set back to the backup's time so the writer stores
+/// again what came later (idempotent by event id). Destructive.
+public struct RestoreCheck: CheckType {
+    public var directory: String
+    public var replayGroup: String?
+
+    public static let typeName = "restore"
+    public static let keys = ["directory", "replay_group"]
+
+    public static func decode(from reader: CheckReader) -> RestoreCheck? {
+        RestoreCheck(directory: reader.optional("directory", as: String.self) ?? "backups",
+                     replayGroup: reader.optional("replay_group", as: String.self))
     }
 
-    /// `pg_dump`/`pg_restore` connection arguments and environment for the stack's database.
-    func postgresClientArguments() -> (arguments: [String], environment: [String: String]) {
-        let postgres = stack.postgres
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGPASSWORD"] = postgres.password ?? ""
-        environment["PGCONNECT_TIMEOUT"] = "5"
-        return (["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user], environment)
+    public func execute(in context: CheckContext) async throws -> CheckOutcome {
+        try await context.restore(directory: directory, replayGroup: replayGroup, timeout: context.step.timeout)
     }
+}
 
-    /// The tables a restore is verified on.
-    static let restoredTables = ["signals", "orders", "trades", "positions", "portfolio_snapshots", "risk_events"]
+extension CheckContext {
+    fileprivate static let restoredTables = ["signals", "orders", "trades", "positions", "portfolio_snapshots", "risk_events"]
 
-    func restore(directory: String, replayGroup: String?, timeout: Duration) async throws -> CheckOutcome {
+    fileprivate func restore(directory: String, replayGroup: String?, timeout: Duration) async throws -> CheckOutcome {
         let folder = outputFolder(directory)
         guard let backup = Self.newestBackup(in: folder) else { return .fail("no backup in \(folder)") }
         let postgres = stack.postgres
@@ -67,7 +59,7 @@ extension StackExecutor {
     }
 
     /// Rows of `table` in a custom-format dump: the lines of its COPY block.
-    private func rowsInBackup(_ file: String, table: String, environment: [String: String]) async throws -> Int {
+    fileprivate func rowsInBackup(_ file: String, table: String, environment: [String: String]) async throws -> Int {
         let data = try await runCommand("pg_restore", ["--data-only", "--table=\(table)", "-f", "-", file], environment: environment, timeout: .seconds(60))
         guard data.status == 0 else { throw ChildProcessError(message: "pg_restore cannot read \(table) from \(file): \(data.output.prefix(200))") }
         var inCopy = false
@@ -80,7 +72,7 @@ extension StackExecutor {
 
     /// Sets `group` back to a minute before the backup was taken on every persisted stream, so the writer
     /// stores again what came after it; the rows it already has are recognised by event id.
-    private func replay(since backup: (path: String, modified: Date, age: Double), group: String) async throws -> String {
+    fileprivate func replay(since backup: (path: String, modified: Date, age: Double), group: String) async throws -> String {
         let name = URL(fileURLWithPath: backup.path).deletingPathExtension().lastPathComponent
         let taken = name.split(separator: "-").last.flatMap { ReportsDirectory.stampFormatter.date(from: String($0)) } ?? backup.modified
         let from = Int64(taken.timeIntervalSince1970 * 1000) - 60_000
@@ -102,20 +94,5 @@ extension StackExecutor {
             + (replayed.isEmpty ? "no stream has that group" : replayed.joined(separator: ", "))
         if !gaps.isEmpty { text += "; older entries of \(gaps.joined(separator: ", ")) were trimmed from the bus and stay lost" }
         return text
-    }
-
-    func removeVolumes(services: [String]) async throws -> CheckOutcome {
-        let engine = try DockerEngine(environment: environment, project: runbook.project)
-        let containers = try await engine.containers()
-        var done: [String] = []
-        for service in services {
-            guard let container = containers.first(where: { $0.service == service }) else {
-                done.append("\(service): no container (already removed)")
-                continue
-            }
-            let volumes = try await engine.removeWithVolumes(container)
-            done.append("\(container.name) removed" + (volumes.isEmpty ? "" : " with volume \(volumes.joined(separator: ", "))"))
-        }
-        return .pass(done.joined(separator: "; "))
     }
 }

@@ -1,0 +1,134 @@
+import Foundation
+import RedisClient
+import ServiceHost
+import TradingCore
+import YAMLParser
+
+/// `type: redis`: one of the bus checks, chosen by `op`.
+public enum RedisCheck: CheckType {
+    case ping
+    /// Every consumer group of `streams` has at most `maxLag` entries waiting and nothing stuck pending.
+    case lag(streams: [String], maxLag: Int)
+    /// A tagged probe tick, followed hop by hop: stored, mirrored on pub/sub, delivered to and acknowledged by every group.
+    case eventFlow(stream: String)
+    /// New entries keep arriving on `stream` (its last id moves within `within`).
+    case streamAdvances(stream: String, within: Duration)
+
+    public static let typeName = "redis"
+    public static let keys = ["op", "stream", "streams", "max_lag", "within"]
+
+    public static func decode(from reader: CheckReader) -> RedisCheck? {
+        let operations = ["ping", "lag", "event_flow", "stream_advances"]
+        guard let op = reader.required("op", as: String.self) else { return nil }
+        switch op {
+        case "ping":
+            return .ping
+        case "lag":
+            return .lag(streams: reader.strings("streams") ?? [], maxLag: reader.optional("max_lag", as: Int.self) ?? 1000)
+        case "event_flow":
+            return .eventFlow(stream: reader.optional("stream", as: String.self) ?? "market_data")
+        case "stream_advances":
+            return .streamAdvances(stream: reader.optional("stream", as: String.self) ?? "market_data",
+                                   within: reader.optional("within", as: Duration.self) ?? .seconds(30))
+        default:
+            var message = "\(reader.what).op: unknown redis check '\(op)'"
+            if let suggestion = closestMatch(to: op, among: operations) { message += " (did you mean '\(suggestion)'?)" }
+            reader.error(message, at: reader["op"]!.mark)
+            return nil
+        }
+    }
+
+    public func execute(in context: CheckContext) async throws -> CheckOutcome {
+        try await context.redis(self, timeout: context.step.timeout)
+    }
+}
+
+extension CheckContext {
+    fileprivate func redis(_ check: RedisCheck, timeout: Duration) async throws -> CheckOutcome {
+        let connection = try await RedisConnection(stack.redis)
+        defer { Task { await connection.close() } }
+        switch check {
+        case .ping:
+            let start = ContinuousClock.now
+            let reply = try await connection.command("PING")
+            return reply == .status("PONG") ? .pass("\(stack.redis.endpoint) PONG in \((ContinuousClock.now - start).secondsText)")
+                : .fail("\(stack.redis.endpoint) answered \(reply) to PING")
+        case .lag(let streams, let maxLag):
+            var problems: [String] = []
+            var figures: [String: Double] = [:]
+            var groupsSeen = 0
+            for stream in streams.isEmpty ? BusStream.allCases.map(\.rawValue) : streams {
+                for group in try await connection.groups(of: stream) {
+                    groupsSeen += 1
+                    let lag = group.lag ?? 0
+                    figures["lag.\(stream).\(group.name)"] = Double(lag)
+                    figures["pending.\(stream).\(group.name)"] = Double(group.pending)
+                    if lag > maxLag { problems.append("\(group.name) is \(lag) entries behind on \(stream) (allowed \(maxLag))") }
+                    if group.pending > maxLag { problems.append("\(group.name) holds \(group.pending) unacknowledged entries of \(stream)") }
+                }
+            }
+            if groupsSeen == 0 { return .fail("no consumer group on any stream: are the services running against \(stack.redis.endpoint)?") }
+            return problems.isEmpty ? .pass("\(groupsSeen) consumer groups within \(maxLag) entries", figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+        case .eventFlow(let stream):
+            return try await eventFlow(stream: stream, connection: connection, timeout: timeout)
+        case .streamAdvances(let stream, let within):
+            let first = try await lastID(of: stream, connection)
+            let deadline = ContinuousClock.now + within
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                let current = try await lastID(of: stream, connection)
+                if current != first { return .pass("\(stream) advanced from \(first ?? "empty") to \(current ?? "?")") }
+            }
+            return .fail("no new entry on \(stream) within \(within.secondsText) (last id \(first ?? "none")): is the feed running?")
+        }
+    }
+
+    fileprivate func lastID(of stream: String, _ connection: RedisConnection) async throws -> String? {
+        let reply = try await connection.command("XREVRANGE", stream, "+", "-", "COUNT", "1")
+        guard case .array(let entries) = reply, case .array(let entry)? = entries.first, case .bulk(let id)? = entry.first else { return nil }
+        return String(decoding: id, as: UTF8.self)
+    }
+
+    /// Seed §3.1 step 3, automated: a tagged probe tick is stored, seen on the pub/sub mirror, and then
+    /// delivered to and acknowledged by every consumer group of the stream.
+    fileprivate func eventFlow(stream: String, connection: RedisConnection, timeout: Duration) async throws -> CheckOutcome {
+        // Its own deadline ends well inside the step's, so a slow hop is reported by name, not as a bare timeout.
+        let deadline = ContinuousClock.now + timeout - max(.seconds(1), timeout / 4)
+        let groups = try await connection.groups(of: stream)
+        guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
+        let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
+        let tick = MarketTick(id: probeID, symbol: "CDBPROBE", price: 1, quantity: 0, eventTime: Date(), source: .probe)
+        let payload = String(decoding: try EventCoding.encoder.encode(tick), as: UTF8.self)
+        let subscription = try await RedisSubscription(stack.redis, channels: [stream])
+        defer { subscription.close() }
+        let start = ContinuousClock.now
+        let entryID = try await connection.xadd(stream, fields: [(BusStream.eventField, payload)])
+        _ = try await connection.publish(stream, payload)
+        var hops = ["stored as \(entryID)"]
+        let mirrored = await withDeadline(.seconds(3), fallback: false) {
+            do {
+                for try await message in subscription.messages where message.text.contains(probeID) { return true }
+            } catch {}
+            return false
+        }
+        guard mirrored else { return .fail("probe \(probeID) stored as \(entryID) but never seen on the \(stream) pub/sub channel") }
+        hops.append("pub/sub mirror in \((ContinuousClock.now - start).secondsText)")
+        var waiting = Set(groups.map(\.name))
+        while !waiting.isEmpty, ContinuousClock.now < deadline {
+            for group in try await connection.groups(of: stream) where waiting.contains(group.name) {
+                let delivered = StreamID.isAtLeast(group.lastDeliveredID, entryID)
+                let pending = try await connection.pending(stream, group: group.name)
+                let stillPending = pending.smallestID.map { StreamID.isAtLeast(entryID, $0) } ?? false
+                if delivered && !stillPending {
+                    waiting.remove(group.name)
+                    hops.append("\(group.name) acknowledged in \((ContinuousClock.now - start).secondsText)")
+                }
+            }
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard waiting.isEmpty else {
+            return .fail("probe \(probeID) (\(entryID)) not acknowledged by \(waiting.sorted().joined(separator: ", ")) within \(timeout.secondsText); " + hops.joined(separator: ", "))
+        }
+        return .pass("probe \(probeID): " + hops.joined(separator: ", "), figures: ["probe_ms": (ContinuousClock.now - start).milliseconds])
+    }
+}

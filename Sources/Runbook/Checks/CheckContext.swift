@@ -1,0 +1,116 @@
+import Foundation
+import PostgresClient
+
+/// What one command carries from step to step besides the stack's settings: set by the command before its
+/// phase runs (the reason of a stop, the playbook's incident, `--yes`), read by the checks that need it.
+public struct CommandState: Sendable {
+    /// The previous monitor cycle, for data growth.
+    public var previousCycle: PhaseRecord?
+    /// Why an emergency stop was called, and the containers as they were before it began (for its report).
+    public var stopReason: String?
+    public var containersBeforeStop: [ContainerState] = []
+    /// Set while a playbook runs.
+    public var incident: IncidentContext?
+    /// `--yes`: destructive steps may run (given a fresh backup).
+    public var confirmedDestructive = false
+
+    public init(previousCycle: PhaseRecord? = nil) {
+        self.previousCycle = previousCycle
+    }
+}
+
+/// Everything a check runs against: the environment, the stack's endpoints, the runbook's settings, the
+/// directories, the command's state and the step being run.
+public struct CheckContext: Sendable {
+    public var environment: [String: String]
+    public var stack: StackSettings
+    public var runbook: RunbookSettings
+    public var projectDirectory: String
+    public var reportsDirectory: String
+    public var command: CommandState
+    /// Told how a running `command` step is getting on.
+    public var commandProgress: (@Sendable (StepProgress) -> Void)?
+    public var step: RunbookStep
+}
+
+extension CheckContext {
+    /// The published base URL of a stack service (Prometheus and Grafana included), nil for an unknown name.
+    func baseURL(of service: String) -> String? {
+        if let match = stack.services.first(where: { $0.name == service }) { return match.baseURL }
+        switch service {
+        case "cdb_prometheus": return prometheusURL(nil)
+        case "cdb_grafana": return grafanaURL(nil)
+        default: return nil
+        }
+    }
+
+    /// `${NAME}` in a URL from the environment (ports, hosts).
+    func expand(_ text: String) -> String {
+        var result = text
+        while let start = result.range(of: "${"), let end = result.range(of: "}", range: start.upperBound..<result.endIndex) {
+            let name = String(result[start.upperBound..<end.lowerBound])
+            result.replaceSubrange(start.lowerBound..<end.upperBound, with: environment[name] ?? "")
+        }
+        return result
+    }
+
+    func prometheusURL(_ url: String?) -> String {
+        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_PROMETHEUS_PORT"] ?? "19090")"
+    }
+
+    func grafanaURL(_ url: String?) -> String {
+        url.map(expand) ?? environment["GRAFANA_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_GRAFANA_PORT"] ?? "3000")"
+    }
+
+    /// Output folders in runbook.yaml are relative to the reports directory (`--reports-dir`).
+    func outputFolder(_ directory: String) -> String {
+        directory.hasPrefix("/") ? directory : reportsDirectory + "/" + directory
+    }
+
+    /// The newest `*.dump` directly in `folder` (safety copies in subfolders never count), with its age in seconds.
+    static func newestBackup(in folder: String) -> (path: String, modified: Date, age: Double)? {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let newest = files.filter { $0.hasSuffix(".dump") }.compactMap { name -> (String, Date)? in
+            guard let modified = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.modificationDate] as? Date else { return nil }
+            return (folder + "/" + name, modified)
+        }.max { $0.1 < $1.1 }
+        return newest.map { ($0.0, $0.1, Date().timeIntervalSince($0.1)) }
+    }
+
+    /// `pg_dump`/`pg_restore` connection arguments and environment for the stack's database.
+    func postgresClientArguments() -> (arguments: [String], environment: [String: String]) {
+        let postgres = stack.postgres
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = postgres.password ?? ""
+        environment["PGCONNECT_TIMEOUT"] = "5"
+        return (["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user], environment)
+    }
+
+
+    /// Why a destructive step may not run now, or nil when it may: it needs `--yes` and a backup younger
+    /// than `settings.destructive_backup_max_age` (seed §5.4: "NUR mit Backup!").
+    func destructiveRefusal() -> String? {
+        guard step.destructive else { return nil }
+        let folder = outputFolder("backups")
+        let maxAge = runbook.destructiveBackupMaxAge
+        guard let newest = Self.newestBackup(in: folder) else {
+            return "refused: '\(step.id)' destroys data and there is no backup in \(folder) to fall back on"
+        }
+        if newest.age > Double(maxAge.components.seconds) {
+            return "refused: '\(step.id)' destroys data and the newest backup \(newest.path) is \(Int(newest.age / 3600)) h old "
+                + "(allowed \(maxAge.secondsText), runbook.yaml settings.destructive_backup_max_age)"
+        }
+        guard command.confirmedDestructive else {
+            return "refused: '\(step.id)' destroys data; run again with --yes (it would fall back on \(newest.path))"
+        }
+        return nil
+    }
+}
+
+extension PostgresConfiguration {
+    func with(database: String) -> PostgresConfiguration {
+        var copy = self
+        copy.database = database
+        return copy
+    }
+}

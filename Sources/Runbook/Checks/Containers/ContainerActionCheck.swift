@@ -1,0 +1,50 @@
+import Foundation
+import YAMLParser
+
+/// `type: container_action`: stop, start, restart, pause or unpause containers through the Engine API (idempotent).
+public struct ContainerActionCheck: CheckType {
+    public var action: DockerEngine.Action
+    public var services: [String]
+
+    public static let typeName = "container_action"
+    public static let keys = ["action", "services"]
+
+    public static func decode(from reader: CheckReader) -> ContainerActionCheck? {
+        guard let text = reader.required("action", as: String.self) else { return nil }
+        guard let action = DockerEngine.Action(rawValue: text) else {
+            var message = "\(reader.what).action: unknown action '\(text)'"
+            if let suggestion = closestMatch(to: text, among: DockerEngine.Action.allCases.map(\.rawValue)) { message += " (did you mean '\(suggestion)'?)" }
+            reader.error(message, at: reader["action"]!.mark)
+            return nil
+        }
+        guard let services = reader.strings("services", required: true) else { return nil }
+        return ContainerActionCheck(action: action, services: services)
+    }
+
+    public func execute(in context: CheckContext) async throws -> CheckOutcome {
+        try await context.containerAction(action, services: services)
+    }
+
+    public func replacingService(with service: String) -> ContainerActionCheck {
+        ContainerActionCheck(action: action, services: services.replacingService(with: service))
+    }
+}
+
+extension CheckContext {
+    fileprivate func containerAction(_ action: DockerEngine.Action, services: [String]) async throws -> CheckOutcome {
+        let engine = try DockerEngine(environment: environment, project: runbook.project)
+        let containers = try await engine.containers()
+        var done: [String] = []
+        var problems: [String] = []
+        for service in services {
+            guard let container = containers.first(where: { $0.service == service || $0.name == service }) else {
+                // Stopping what is not there is done; starting it is not.
+                if action == .stop || action == .pause { done.append("\(service) not present") } else { problems.append("\(service): no container in project '\(runbook.project)'") }
+                continue
+            }
+            let changed = try await engine.perform(action, on: container)
+            done.append(changed ? "\(action.rawValue) \(service)" : "\(service) already \(action == .stop ? "stopped" : action == .pause ? "paused" : "running")")
+        }
+        return problems.isEmpty ? .pass(done.joined(separator: ", ")) : .fail((problems + done).joined(separator: "; "))
+    }
+}

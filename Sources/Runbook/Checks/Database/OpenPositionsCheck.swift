@@ -1,0 +1,69 @@
+import Foundation
+import PostgresClient
+import YAMLParser
+
+/// `type: open_positions`: waits until no position is open; past `wait`, closes the rest in paper mode when
+/// `close` is set.
+public struct OpenPositionsCheck: CheckType {
+    public var wait: Duration
+    public var poll: Duration
+    public var close: Bool
+
+    public init(wait: Duration, poll: Duration, close: Bool) {
+        self.wait = wait
+        self.poll = poll
+        self.close = close
+    }
+
+    public static let typeName = "open_positions"
+    public static let keys = ["wait", "poll", "close"]
+
+    public static func decode(from reader: CheckReader) -> OpenPositionsCheck? {
+        OpenPositionsCheck(wait: reader.optional("wait", as: Duration.self) ?? .seconds(3600),
+                           poll: reader.optional("poll", as: Duration.self) ?? .seconds(60),
+                           close: reader.optional("close", as: Bool.self) ?? true)
+    }
+
+    public func execute(in context: CheckContext) async throws -> CheckOutcome {
+        try await context.openPositions(wait: wait, poll: poll, close: close)
+    }
+}
+
+extension CheckContext {
+    fileprivate func openPositions(wait: Duration, poll: Duration, close: Bool) async throws -> CheckOutcome {
+        let db: PostgresConnection
+        do {
+            db = try await PostgresConnection(stack.postgres)
+        } catch {
+            // A stop run again after `down`: the positions are as the earlier stop settled them, if it did.
+            if let settled = await positionsSettledBeforeDown() { return settled }
+            throw error
+        }
+        defer { Task { await db.close() } }
+        let deadline = ContinuousClock.now + wait
+        let count = "SELECT COUNT(*) AS n FROM positions WHERE status = 'open'"
+        var open = try await db.query(count).first?["n"].flatMap(Int.init) ?? 0
+        while open > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: min(poll, deadline - ContinuousClock.now))
+            open = try await db.query(count).first?["n"].flatMap(Int.init) ?? 0
+        }
+        guard open > 0 else { return .pass("no open positions", figures: ["open_positions": 0]) }
+        guard close else { return .fail("\(open) positions still open after \(wait.secondsText)") }
+        // Seed §7.1: in paper mode a position left open is closed by marking it so, at its last known price.
+        let closed = try await db.query("""
+            UPDATE positions SET status = 'closed', closed_at = now(), updated_at = now() WHERE status = 'open'
+            RETURNING symbol, size, current_price, unrealized_pnl
+            """)
+        let list = closed.map { "\($0["symbol"] ?? "?") \($0["size"] ?? "?") @ \($0["current_price"] ?? "?") (unrealized \($0["unrealized_pnl"] ?? "?"))" }
+        return .pass("closed in paper mode after \(wait.secondsText): " + list.joined(separator: "; "), figures: ["closed_positions": Double(closed.count), "open_positions": 0])
+    }
+
+    /// With the project's containers gone, the last stop record's position step, if it passed.
+    fileprivate func positionsSettledBeforeDown() async -> CheckOutcome? {
+        guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
+              let containers = try? await engine.containers(), containers.isEmpty,
+              let stop = ReportsDirectory(path: reportsDirectory).lastRecord(of: .stop),
+              let settled = stop.results.first(where: { $0.figures["open_positions"] == 0 && $0.status == .pass }) else { return nil }
+        return .pass("stack already down (project '\(runbook.project)' has no containers); settled by the stop of \(ReportsDirectory.stampFormatter.string(from: stop.startedAt)): \(settled.detail)", figures: ["open_positions": 0])
+    }
+}
