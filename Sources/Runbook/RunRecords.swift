@@ -3,7 +3,7 @@ import Foundation
 /// What one run of a phase decided, as written to `reports/` and kept as state for the next run.
 public struct PhaseRecord: Sendable, Codable {
     public var phase: PhaseName
-    public var verdict: String
+    public var verdict: Verdict
     public var startedAt: Date
     public var finishedAt: Date
     public var results: [StepResult]
@@ -12,7 +12,7 @@ public struct PhaseRecord: Sendable, Codable {
     /// Notes the command adds (the start time recorded, the preflight results GO judged).
     public var notes: [String]
 
-    public init(phase: PhaseName, verdict: String, startedAt: Date, finishedAt: Date, results: [StepResult],
+    public init(phase: PhaseName, verdict: Verdict, startedAt: Date, finishedAt: Date, results: [StepResult],
                 alarms: [Alarm] = [], notes: [String] = []) {
         self.phase = phase
         self.verdict = verdict

@@ -1,5 +1,38 @@
 import Foundation
 
+/// What a phase command decided, by the word written in its record, the audit log and its last output line
+/// (`go: NO-GO`); scripts and tests match these words, so they never change.
+public enum Verdict: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// Every critical step passed (preflight, the phase of a command without a decision of its own).
+    case pass = "PASS"
+    case fail = "FAIL"
+    /// Seed §2.5.
+    case go = "GO"
+    case noGo = "NO-GO"
+    /// Seed §3: the paper run is up.
+    case operational = "OPERATIONAL"
+    /// Seed §7: the stack is down as planned (or after an emergency).
+    case stopped = "STOPPED"
+    /// Seed §5: how an incident playbook ended; escalated means the emergency stop followed.
+    case resolved = "RESOLVED"
+    case unresolved = "UNRESOLVED"
+    case escalated = "ESCALATED"
+    /// Seed §4.2: a monitor cycle's worst alarm.
+    case ok = "OK"
+    case warning = "WARNING"
+    case critical = "CRITICAL"
+
+    public var description: String { rawValue }
+
+    /// Whether the command that reached this verdict succeeded (exit 0); everything else exits 1.
+    public var succeeded: Bool {
+        switch self {
+        case .pass, .go, .operational, .stopped, .resolved, .ok: true
+        case .fail, .noGo, .unresolved, .escalated, .warning, .critical: false
+        }
+    }
+}
+
 /// A phase's verdict from its step results: FAIL when a critical step did not pass.
 public enum PhaseVerdict {
     /// Failed or skipped critical steps, each with its reason.
@@ -7,8 +40,13 @@ public enum PhaseVerdict {
         results.filter { $0.severity == .critical && $0.status != .pass }
     }
 
-    public static func verdict(_ results: [StepResult]) -> String {
-        blocking(results).isEmpty ? "PASS" : "FAIL"
+    public static func verdict(_ results: [StepResult]) -> Verdict {
+        blocking(results).isEmpty ? .pass : .fail
+    }
+
+    /// `success` when every critical step passed, else FAIL (start: OPERATIONAL, stop: STOPPED).
+    public static func verdict(_ results: [StepResult], success: Verdict) -> Verdict {
+        verdict(results) == .pass ? success : .fail
     }
 }
 
@@ -21,7 +59,7 @@ public struct GoDecision: Sendable, Equatable {
     /// Warnings that do not block.
     public var warnings: [String]
 
-    public var verdict: String { go ? "GO" : "NO-GO" }
+    public var verdict: Verdict { go ? .go : .noGo }
 
     public init(preflight: PhaseRecord?, fresh: [StepResult], maxAge: Duration, now: Date = Date()) {
         var reasons: [String] = []
@@ -61,8 +99,8 @@ public enum AlarmTable {
     }
 
     /// CRITICAL, WARNING or OK: the cycle's overall state.
-    public static func verdict(_ alarms: [Alarm]) -> String {
-        if alarms.contains(where: { $0.severity == .critical }) { return "CRITICAL" }
-        return alarms.isEmpty ? "OK" : "WARNING"
+    public static func verdict(_ alarms: [Alarm]) -> Verdict {
+        if alarms.contains(where: { $0.severity == .critical }) { return .critical }
+        return alarms.isEmpty ? .ok : .warning
     }
 }

@@ -37,7 +37,7 @@ struct Incident: AsyncParsableCommand {
         session.executor.command.confirmedDestructive = yes
         do {
             let outcome = try await session.runPlaybook(incidentKind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
-            session.finish(outcome, exitFailure: outcome.verdict != "RESOLVED")
+            session.finish(outcome, exitFailure: !outcome.verdict.succeeded)
         } catch {
             session.lock.release()
             UsageFailure("\(error)").exit()
@@ -97,20 +97,20 @@ extension PhaseSession {
         playbook.definition.phases[.incidents] = phase
         var record = await playbook.runPhase(.incidents) { results in
             let escalate = results.contains { $0.figures["escalate"] == 1 }
-            let verdict = escalate ? "ESCALATED" : PhaseVerdict.verdict(results) == "PASS" ? "RESOLVED" : "UNRESOLVED"
+            let verdict: Verdict = escalate ? .escalated : PhaseVerdict.verdict(results) == .pass ? .resolved : .unresolved
             return (verdict, ["incident \(id): \(kind.rawValue) of \(service)", "evidence: \(playbook.executor.command.incident!.directory)"])
         }
-        if record.verdict == "ESCALATED" {
+        if record.verdict == .escalated {
             // Seed §5.1: a second crash stops the paper run (§7.2).
             let reason = "escalated from incident \(id): " + (record.results.first { $0.figures["escalate"] == 1 }?.detail ?? "")
             var stop = playbook
             stop.executor.command.stopReason = reason
             stop.definition.phases[.stop]?.steps.removeAll { $0.when == .planned }
-            let stopRecord = await stop.runPhase(.stop) { results in (PhaseVerdict.verdict(results) == "PASS" ? "STOPPED" : "FAIL", []) }
+            let stopRecord = await stop.runPhase(.stop) { results in (PhaseVerdict.verdict(results, success: .stopped), []) }
             record.results += stopRecord.results
             record.notes.append("emergency stop: \(stopRecord.verdict) (\(reason))")
         }
-        try? history.append(IncidentEntry(id: id, kind: kind.rawValue, service: service, time: Date(), outcome: record.verdict))
+        try? history.append(IncidentEntry(id: id, kind: kind.rawValue, service: service, time: Date(), outcome: record.verdict.rawValue))
         return record
     }
 }

@@ -82,7 +82,7 @@ struct Preflight: AsyncParsableCommand {
     func run() async throws {
         let session = try await options.session(command: "preflight")
         let record = await session.runPhase(.preflight) { results in (PhaseVerdict.verdict(results), []) }
-        session.finish(record, exitFailure: record.verdict != "PASS")
+        session.finish(record, exitFailure: !record.verdict.succeeded)
     }
 }
 
@@ -128,7 +128,7 @@ struct Start: AsyncParsableCommand {
     func run() async throws {
         let session = try await options.session(command: "start")
         if !force {
-            guard let go = session.reports.lastRecord(of: .go), go.verdict == "GO" else {
+            guard let go = session.reports.lastRecord(of: .go), go.verdict == .go else {
                 session.reports.audit(command: "start", action: "refuse", outcome: "no GO on record")
                 FileHandle.standardError.write(Data("cdbctl: no GO decision on record: run `cdbctl go` (or pass --force)\n".utf8))
                 throw ExitCode(1)
@@ -145,10 +145,10 @@ struct Start: AsyncParsableCommand {
             }
         }
         let record = await session.runPhase(.start) { results in
-            let verdict = PhaseVerdict.verdict(results) == "PASS" ? "OPERATIONAL" : "FAIL"
-            return (verdict, verdict == "OPERATIONAL" ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
+            let verdict = PhaseVerdict.verdict(results, success: .operational)
+            return (verdict, verdict == .operational ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
         }
-        session.finish(record, exitFailure: record.verdict != "OPERATIONAL")
+        session.finish(record, exitFailure: !record.verdict.succeeded)
     }
 }
 
@@ -239,8 +239,8 @@ struct Stop: AsyncParsableCommand {
         }
         session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
         let record = await session.runPhase(.stop) { results in
-            (PhaseVerdict.verdict(results) == "PASS" ? "STOPPED" : "FAIL", reason.map { ["reason: \($0)"] } ?? [])
+            (PhaseVerdict.verdict(results, success: .stopped), reason.map { ["reason: \($0)"] } ?? [])
         }
-        session.finish(record, exitFailure: record.verdict != "STOPPED")
+        session.finish(record, exitFailure: !record.verdict.succeeded)
     }
 }

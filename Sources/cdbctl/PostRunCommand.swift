@@ -15,7 +15,7 @@ struct PostRun: AsyncParsableCommand {
         let definition = options.loadRunbook()
         let (environment, stack) = options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
-        let started = reports.lastRecord(of: .start).flatMap { $0.verdict == "OPERATIONAL" ? $0.startedAt : nil }
+        let started = reports.lastRecord(of: .start).flatMap { $0.verdict == .operational ? $0.startedAt : nil }
         let directory = reports.root.appendingPathComponent("postrun/\(ReportsDirectory.stampFormatter.string(from: Date()))").path
         try await reports.writeDocument(command: "postrun", label: "final report", json: options.json) {
             let runner = PostRunner(environment: environment, stack: stack, project: definition.settings.project, runStartedAt: started)

@@ -70,7 +70,7 @@ struct PhaseSession {
     /// Runs the phase; `judge` turns its results into the verdict and notes. Progress goes to stderr, so stdout
     /// stays the table (or the JSON document): a long `command` step's live line (also with `--json`, and as
     /// plain lines in a log), and each step's verdict on a terminal.
-    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (String, [String])) async -> PhaseRecord {
+    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (Verdict, [String])) async -> PhaseRecord {
         let unknown = skipping.filter { id in !definition.phase(phase).steps.contains { $0.id == id } }
         if !unknown.isEmpty {
             lock.release()
@@ -95,7 +95,7 @@ struct PhaseSession {
     /// Saves the record, prints it, audits the verdict and exits 1 on failure.
     func finish(_ record: PhaseRecord, exitFailure: Bool) -> Never {
         let paths = try? reports.save(record)
-        reports.audit(command: command, action: "verdict", outcome: record.verdict, detail: paths?.json ?? "record not written")
+        reports.audit(command: command, action: "verdict", outcome: record.verdict.rawValue, detail: paths?.json ?? "record not written")
         if json {
             print(TableOutput.json(record))
         } else {

@@ -85,7 +85,7 @@ struct CDBCtlCommandTests {
         #expect(result.status == 1)
         #expect(result.output.contains("NO-GO because:"))
         #expect(result.output.contains("no preflight on record: run cdbctl preflight first"))
-        #expect(ReportsDirectory(path: directory.appendingPathComponent("reports").path).lastRecord(of: .go)?.verdict == "NO-GO")
+        #expect(ReportsDirectory(path: directory.appendingPathComponent("reports").path).lastRecord(of: .go)?.verdict == .noGo)
     }
 
     @Test("a second run while one holds the lock exits 3 naming the holder")

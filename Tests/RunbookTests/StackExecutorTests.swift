@@ -111,7 +111,7 @@ struct StackExecutorTests {
         let twoHoursAgo = Date().addingTimeInterval(-7200)
         var earlier = first
         earlier.figures["rows.signals"] = 0
-        let previous = PhaseRecord(phase: .monitor, verdict: "OK", startedAt: twoHoursAgo, finishedAt: twoHoursAgo, results: [earlier])
+        let previous = PhaseRecord(phase: .monitor, verdict: .ok, startedAt: twoHoursAgo, finishedAt: twoHoursAgo, results: [earlier])
         let later = try await EngineFixture(environment: ["POSTGRES_DB": quiet.executor.stack.postgres.database], previousCycle: previous)
         let stalled = try #require(try await later.run(step)["growth"])
         #expect(stalled.status == .fail)
@@ -305,7 +305,7 @@ struct RunRecordTests {
         let reports = ReportsDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("reports")).path)
         let step = StepResult(id: "env", title: "Env", seed: "2.1", severity: .critical, status: .fail, detail: "A | B", attempts: 1,
                               startedAt: Date(), durationMs: 2, figures: [:], playbook: nil)
-        let record = PhaseRecord(phase: .preflight, verdict: "FAIL", startedAt: Date(), finishedAt: Date(), results: [step])
+        let record = PhaseRecord(phase: .preflight, verdict: .fail, startedAt: Date(), finishedAt: Date(), results: [step])
         let paths = try reports.save(record)
         // Dates are kept to the second in records.
         #expect(reports.lastRecord(of: .preflight)?.results.map(\.detail) == ["A | B"])

@@ -51,8 +51,8 @@ struct EngineSchedulingTests {
         let warningOnly = RunbookPhase(name: .preflight, concurrency: 1, steps: [.scripted("a"), .scripted("w", severity: .warning)])
         let skippedWarning = await RunbookEngine().run(warningOnly, executor: executor, skipping: ["w"])
         #expect(skippedWarning[1].detail == "skipped on request (--skip)")
-        #expect(PhaseVerdict.verdict(skippedWarning) == "PASS")
+        #expect(PhaseVerdict.verdict(skippedWarning) == .pass)
         let skippedCritical = await RunbookEngine().run(warningOnly, executor: executor, skipping: ["a"])
-        #expect(PhaseVerdict.verdict(skippedCritical) == "FAIL")
+        #expect(PhaseVerdict.verdict(skippedCritical) == .fail)
     }
 }

@@ -61,7 +61,7 @@ struct VerdictTests {
         let decision = GoDecision(preflight: preflight([result("env", .pass), result("coverage", .fail, .warning)], hoursAgo: 2),
                                   fresh: [result("containers", .pass), result("grafana", .skip, .warning)], maxAge: .seconds(26 * 3600), now: now)
         #expect(decision.go)
-        #expect(decision.verdict == "GO")
+        #expect(decision.verdict == .go)
         #expect(decision.warnings.count == 2)
     }
 
@@ -92,9 +92,9 @@ struct VerdictTests {
         ])
         #expect(alarms.map(\.step) == ["containers", "memory"])
         #expect(alarms.map(\.playbook) == ["container-crash", "resource-shortage"])
-        #expect(AlarmTable.verdict(alarms) == "CRITICAL")
-        #expect(AlarmTable.verdict(Array(alarms.dropFirst())) == "WARNING")
-        #expect(AlarmTable.verdict([]) == "OK")
+        #expect(AlarmTable.verdict(alarms) == .critical)
+        #expect(AlarmTable.verdict(Array(alarms.dropFirst())) == .warning)
+        #expect(AlarmTable.verdict([]) == .ok)
     }
 }
 
