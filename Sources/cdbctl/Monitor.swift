@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Runbook
+
+/// `cdbctl monitor`: one cycle of seed §4, for cron.
+struct Monitor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One monitoring cycle (seed §4): containers, health, risk figures, data growth, the §4.2 alarm table.",
+        discussion: """
+        Meant for cron, every 4 hours (services/cdbctl.crontab):
+          0 */4 * * *  cd /path/to/project && .build/release/cdbctl monitor >> reports/monitor.log 2>&1
+
+        Exit 0 when no alarm is raised, 1 on any alarm (WARNING or CRITICAL), 3 when another run holds the lock.
+        """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Hand each alarm to its incident playbook (seed §4.2's action column) right after the cycle.")
+    var remediate = false
+
+    func run() async throws {
+        let session = try await options.session(command: remediate ? "monitor --remediate" : "monitor")
+        var alarms: [Alarm] = []
+        var record = await session.runPhase(.monitor) { results in
+            alarms = AlarmTable.alarms(from: results)
+            return (AlarmTable.verdict(alarms), alarms.map { "ALARM \($0.severity.rawValue.uppercased()): \($0.message)" + ($0.playbook.map { " → cdbctl incident \($0)" } ?? "") })
+        }
+        record.alarms = alarms
+        if remediate {
+            // Critical alarms first; each playbook once per cycle even when several alarms call for it.
+            var seen: Set<String> = []
+            for alarm in alarms.sorted(by: { $0.severity == .critical && $1.severity != .critical }) {
+                guard let name = alarm.playbook, let kind = IncidentKind(rawValue: name), seen.insert(name).inserted else { continue }
+                do {
+                    let playbook = try await session.runPlaybook(kind, service: nil)
+                    record.notes.append("remediation \(name): \(playbook.verdict) (\(playbook.notes.first ?? ""))")
+                    record.results += playbook.results
+                } catch {
+                    record.notes.append("remediation \(name): not run: \(error)")
+                }
+            }
+        }
+        session.finish(record, exitFailure: !alarms.isEmpty)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Runbook
+import YAMLParser
+
+/// `cdbctl stop` (seed §7.1) and `cdbctl stop --emergency --reason "…"` (§7.2).
+struct Stop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "End the run: planned (§7.1: stop execution, wait for positions, backup, archive logs, down) or --emergency (§7.2).",
+        discussion: "Volumes are always kept. Safe to re-run after a partial failure: every step checks what is already done. Exit 0 when stopped, 1 when a step failed.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Stop every trading service at once and write an incident report (seed §7.2).")
+    var emergency = false
+
+    @Option(help: "Why the emergency stop was called (required with --emergency).")
+    var reason: String?
+
+    @Option(help: "Planned stop: how long to wait for open positions before closing them in paper mode (e.g. 10m; default: runbook.yaml's).")
+    var positionWait: String?
+
+    func run() async throws {
+        if emergency, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            UsageFailure("--emergency needs --reason \"…\" (it goes into the incident report)").exit()
+        }
+        if !emergency, reason != nil { UsageFailure("--reason goes with --emergency").exit() }
+        if emergency, positionWait != nil { UsageFailure("--position-wait goes with the planned stop; --emergency does not wait").exit() }
+        let wait = positionWait.map { text in
+            guard let duration = Duration(yamlScalar: text) else { UsageFailure("--position-wait: expected a duration like 30s, 10m or 1h, got '\(text)'").exit() }
+            return duration
+        }
+        var session = try await options.session(command: emergency ? "stop --emergency" : "stop")
+        let mode: StopMode = emergency ? .emergency : .planned
+        session.definition.phases[.stop]?.steps.removeAll { $0.when != nil && $0.when != mode }
+        if let wait, let steps = session.definition.phases[.stop]?.steps {
+            session.definition.phases[.stop]?.steps = steps.map { step in
+                guard let positions = step.check as? OpenPositionsCheck else { return step }
+                var shorter = step
+                shorter.check = OpenPositionsCheck(wait: wait, poll: min(positions.poll, max(wait / 10, .seconds(1))), close: positions.close)
+                shorter.timeout = wait + .seconds(300)
+                return shorter
+            }
+        }
+        session.executor.command.stopReason = reason
+        if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
+            session.executor.command.containersBeforeStop = (try? await engine.containers()) ?? []
+        }
+        session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
+        let record = await session.runPhase(.stop) { results in
+            (PhaseVerdict.verdict(results, success: .stopped), reason.map { ["reason: \($0)"] } ?? [])
+        }
+        session.finish(record, exitFailure: !record.verdict.succeeded)
+    }
+}
