@@ -36,81 +36,12 @@ struct Incident: AsyncParsableCommand {
         var session = try await options.session(command: "incident \(kind)")
         session.executor.command.confirmedDestructive = yes
         do {
-            let outcome = try await session.runPlaybook(incidentKind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
+            let playbook = IncidentPlaybook(kind: incidentKind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
+            let outcome = try await session.withRunner { try await playbook.run(with: $0) }
             session.finish(outcome, exitFailure: !outcome.verdict.succeeded)
         } catch {
             session.lock.release()
             UsageFailure("\(error)").exit()
         }
-    }
-}
-
-extension PhaseSession {
-    /// Runs one playbook; an escalation runs the emergency stop right after. Returns the record to finish with.
-    func runPlaybook(_ kind: IncidentKind, service requested: String?, options: Set<String> = []) async throws -> PhaseRecord {
-        let playbookSteps = definition.phase(.incidents).steps.filter { $0.playbook == kind.rawValue }
-        guard !playbookSteps.isEmpty else {
-            throw UsageFailure("runbook.yaml has no steps for playbook '\(kind.rawValue)' in phase incidents")
-        }
-        for option in options where !playbookSteps.contains(where: { $0.option == option }) {
-            throw UsageFailure("--\(option): playbook '\(kind.rawValue)' has no step that uses it")
-        }
-        // Steps of an option not given are left out, and so are the needs on them.
-        let omitted = Set(playbookSteps.filter { step in step.option.map { !options.contains($0) } ?? false }.map(\.id))
-        let steps = playbookSteps.filter { !omitted.contains($0.id) }.map { step in
-            var kept = step
-            kept.needs.removeAll(where: omitted.contains)
-            return kept
-        }
-        // Refused before anything runs, not half-way through: a destructive playbook either may run whole or not at all.
-        if let refusal = steps.lazy.compactMap(executor.destructiveRefusal).first {
-            throw UsageFailure(refusal)
-        }
-        let service: String
-        if let named = requested ?? IncidentTarget.fixedService(for: kind) {
-            service = named
-        } else {
-            let containers: [ContainerState]
-            do {
-                containers = try await DockerEngine(environment: executor.environment, project: definition.settings.project).containers()
-            } catch {
-                throw UsageFailure("cannot tell which service is in trouble (\(error)); name it with --service")
-            }
-            guard let troubled = IncidentTarget.troubled(containers, for: kind) else {
-                throw UsageFailure("no container of project '\(definition.settings.project)' is in trouble; name one with --service")
-            }
-            service = troubled.service
-        }
-        let now = Date()
-        let id = "\(kind.rawValue)-\(service)-\(ReportsDirectory.stampFormatter.string(from: now))"
-        let history = IncidentHistory(reportsDirectory: reports.root.path)
-        let entry = IncidentEntry(id: id, kind: kind.rawValue, service: service, time: now, outcome: nil)
-        try? history.append(entry)
-        var playbook = self
-        playbook.executor.command.incident = IncidentContext(entry: entry, directory: reports.root.appendingPathComponent("incidents/\(id)").path, history: history)
-        var phase = definition.phase(.incidents)
-        phase.steps = steps.map { step in
-            var concrete = step
-            concrete.check = step.check.replacingService(with: service)
-            return concrete
-        }
-        playbook.definition.phases[.incidents] = phase
-        var record = await playbook.runPhase(.incidents) { results in
-            let escalate = results.contains { $0.figures["escalate"] == 1 }
-            let verdict: Verdict = escalate ? .escalated : PhaseVerdict.verdict(results) == .pass ? .resolved : .unresolved
-            return (verdict, ["incident \(id): \(kind.rawValue) of \(service)", "evidence: \(playbook.executor.command.incident!.directory)"])
-        }
-        if record.verdict == .escalated {
-            // Seed §5.1: a second crash stops the paper run (§7.2).
-            let reason = "escalated from incident \(id): " + (record.results.first { $0.figures["escalate"] == 1 }?.detail ?? "")
-            var stop = playbook
-            stop.executor.command.stopReason = reason
-            stop.definition.phases[.stop]?.steps.removeAll { $0.when == .planned }
-            let stopRecord = await stop.runPhase(.stop) { results in (PhaseVerdict.verdict(results, success: .stopped), []) }
-            record.results += stopRecord.results
-            record.notes.append("emergency stop: \(stopRecord.verdict) (\(reason))")
-        }
-        try? history.append(IncidentEntry(id: id, kind: kind.rawValue, service: service, time: Date(), outcome: record.verdict.rawValue))
-        return record
     }
 }

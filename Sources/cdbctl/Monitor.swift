@@ -27,18 +27,7 @@ struct Monitor: AsyncParsableCommand {
         }
         record.alarms = alarms
         if remediate {
-            // Critical alarms first; each playbook once per cycle even when several alarms call for it.
-            var seen: Set<String> = []
-            for alarm in alarms.sorted(by: { $0.severity == .critical && $1.severity != .critical }) {
-                guard let name = alarm.playbook, let kind = IncidentKind(rawValue: name), seen.insert(name).inserted else { continue }
-                do {
-                    let playbook = try await session.runPlaybook(kind, service: nil)
-                    record.notes.append("remediation \(name): \(playbook.verdict) (\(playbook.notes.first ?? ""))")
-                    record.results += playbook.results
-                } catch {
-                    record.notes.append("remediation \(name): not run: \(error)")
-                }
-            }
+            await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
         session.finish(record, exitFailure: !alarms.isEmpty)
     }

@@ -67,29 +67,29 @@ struct PhaseSession {
     var json: Bool
     var skipping: Set<String>
 
-    /// Runs the phase; `judge` turns its results into the verdict and notes. Progress goes to stderr, so stdout
-    /// stays the table (or the JSON document): a long `command` step's live line (also with `--json`, and as
-    /// plain lines in a log), and each step's verdict on a terminal.
-    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (Verdict, [String])) async -> PhaseRecord {
-        let unknown = skipping.filter { id in !definition.phase(phase).steps.contains { $0.id == id } }
-        if !unknown.isEmpty {
-            lock.release()
-            UsageFailure("--skip: no step \(unknown.sorted().joined(separator: ", ")) in phase \(phase.rawValue) (steps: \(definition.phase(phase).steps.map(\.id).joined(separator: ", ")))").exit()
-        }
-        let started = Date()
-        let reports = reports
-        let command = command
+    /// Runs `body` with the library's runner for this command. Progress goes to stderr, so stdout stays the
+    /// table (or the JSON document): a long `command` step's live line (also with `--json`, and as plain lines
+    /// in a log), and each step's verdict on a terminal.
+    func withRunner<T>(_ body: (PhaseRunner) async throws -> T) async rethrows -> T {
         let showVerdicts = isatty(STDERR_FILENO) == 1 && !json
         let display = ProgressDisplay.standardError()
+        defer { display.close() }
         var executor = executor
         executor.commandProgress = { display.update($0) }
-        let results = await RunbookEngine().run(definition.phase(phase), executor: executor, skipping: skipping) { result in
-            reports.audit(command: command, action: "step \(result.id)", outcome: result.status.rawValue, detail: result.detail)
+        let runner = PhaseRunner(command: command, definition: definition, reports: reports, executor: executor, skipping: skipping) { result in
             if showVerdicts { display.note("  \(result.status.rawValue.uppercased()) \(result.id)") }
         }
-        display.close()
-        let (verdict, notes) = judge(results)
-        return PhaseRecord(phase: phase, verdict: verdict, startedAt: started, finishedAt: Date(), results: results, notes: notes)
+        return try await body(runner)
+    }
+
+    /// Runs the phase; `judge` turns its results into the verdict and notes. A refused request exits 2.
+    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (Verdict, [String])) async -> PhaseRecord {
+        do {
+            return try await withRunner { try await $0.run(phase, judge: judge) }
+        } catch {
+            lock.release()
+            UsageFailure("\(error)").exit()
+        }
     }
 
     /// Saves the record, prints it, audits the verdict and exits 1 on failure.

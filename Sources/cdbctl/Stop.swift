@@ -32,16 +32,7 @@ struct Stop: AsyncParsableCommand {
         }
         var session = try await options.session(command: emergency ? "stop --emergency" : "stop")
         let mode: StopMode = emergency ? .emergency : .planned
-        session.definition.phases[.stop]?.steps.removeAll { $0.when != nil && $0.when != mode }
-        if let wait, let steps = session.definition.phases[.stop]?.steps {
-            session.definition.phases[.stop]?.steps = steps.map { step in
-                guard let positions = step.check as? OpenPositionsCheck else { return step }
-                var shorter = step
-                shorter.check = OpenPositionsCheck(wait: wait, poll: min(positions.poll, max(wait / 10, .seconds(1))), close: positions.close)
-                shorter.timeout = wait + .seconds(300)
-                return shorter
-            }
-        }
+        StopPlan(mode: mode, positionWait: wait).apply(to: &session.definition)
         session.executor.command.stopReason = reason
         if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
             session.executor.command.containersBeforeStop = (try? await engine.containers()) ?? []
