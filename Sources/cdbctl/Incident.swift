@@ -15,8 +15,8 @@ struct Incident: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The playbook.")
-    var kind: String
+    @Argument(help: "The playbook.", transform: { try choice($0, noun: "incident") })
+    var kind: IncidentKind
 
     @Option(help: "The service it concerns (default: the one in trouble, or the playbook's own target).")
     var service: String?
@@ -28,15 +28,10 @@ struct Incident: AsyncParsableCommand {
     var recreateVolume = false
 
     func run() async throws {
-        guard let incidentKind = IncidentKind(rawValue: kind) else {
-            var message = "unknown incident '\(kind)'; one of: \(IncidentKind.allNames.joined(separator: ", "))"
-            if let suggestion = closestMatch(to: kind, among: IncidentKind.allNames) { message += " (did you mean '\(suggestion)'?)" }
-            UsageFailure(message).exit()
-        }
-        var session = try await options.session(command: "incident \(kind)")
+        var session = try await options.session(command: "incident \(kind.rawValue)")
         session.executor.command.confirmedDestructive = yes
         do {
-            let playbook = IncidentPlaybook(kind: incidentKind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
+            let playbook = IncidentPlaybook(kind: kind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
             let outcome = try await session.withRunner { try await playbook.run(with: $0) }
             session.finish(outcome, exitFailure: !outcome.verdict.succeeded)
         } catch {

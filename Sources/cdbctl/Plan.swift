@@ -8,13 +8,11 @@ struct Plan: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "One of: \(PhaseName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var phase: String
+    @Argument(help: "One of: \(PhaseName.allCases.map(\.rawValue).joined(separator: ", ")).", transform: { try choice($0, noun: "phase") })
+    var phase: PhaseName
 
     func run() async throws {
-        guard let name = PhaseName(rawValue: phase) else {
-            UsageFailure("unknown phase '\(phase)'; phases: \(PhaseName.allCases.map(\.rawValue).joined(separator: ", "))").exit()
-        }
+        let name = phase
         let definition = options.loadRunbook()
         let steps = definition.phase(name).steps
         if options.json {

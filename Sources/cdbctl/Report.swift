@@ -10,17 +10,15 @@ struct Report: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "daily, morning or evening.")
-    var kind: String
+    @Argument(help: "daily, morning or evening.", transform: { try choice($0, noun: "report") })
+    var kind: ReportKind
 
     func run() async throws {
-        guard let reportKind = ReportKind(rawValue: kind) else {
-            UsageFailure("unknown report '\(kind)'; one of: \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))").exit()
-        }
+        let reportKind = kind
         let definition = options.loadRunbook()
         let (environment, stack) = options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
-        try await reports.writeDocument(command: "report \(kind)", label: "report", json: options.json) {
+        try await reports.writeDocument(command: "report \(kind.rawValue)", label: "report", json: options.json) {
             let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
             let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",
                                       outputDirectory: reports.root.appendingPathComponent(reportKind.rawValue).path)
