@@ -17,22 +17,25 @@ struct Stop: AsyncParsableCommand {
     @Option(help: "Why the emergency stop was called (required with --emergency).")
     var reason: String?
 
-    @Option(help: "Planned stop: how long to wait for open positions before closing them in paper mode (e.g. 10m; default: runbook.yaml's).")
-    var positionWait: String?
+    @Option(help: "Planned stop: how long to wait for open positions before closing them in paper mode (e.g. 10m; default: runbook.yaml's).",
+            transform: { text in
+                guard let duration = Duration(yamlScalar: text) else { throw ValidationError("--position-wait: expected a duration like 30s, 10m or 1h, got '\(text)'") }
+                return duration
+            })
+    var positionWait: Duration?
+
+    func validate() throws {
+        if emergency, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--emergency needs --reason \"…\" (it goes into the incident report)")
+        }
+        if !emergency, reason != nil { throw ValidationError("--reason goes with --emergency") }
+        if emergency, positionWait != nil { throw ValidationError("--position-wait goes with the planned stop; --emergency does not wait") }
+    }
 
     func run() async throws {
-        if emergency, (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-            UsageFailure("--emergency needs --reason \"…\" (it goes into the incident report)").exit()
-        }
-        if !emergency, reason != nil { UsageFailure("--reason goes with --emergency").exit() }
-        if emergency, positionWait != nil { UsageFailure("--position-wait goes with the planned stop; --emergency does not wait").exit() }
-        let wait = positionWait.map { text in
-            guard let duration = Duration(yamlScalar: text) else { UsageFailure("--position-wait: expected a duration like 30s, 10m or 1h, got '\(text)'").exit() }
-            return duration
-        }
         var session = try await options.session(command: emergency ? "stop --emergency" : "stop")
         let mode: StopMode = emergency ? .emergency : .planned
-        StopPlan(mode: mode, positionWait: wait).apply(to: &session.definition)
+        StopPlan(mode: mode, positionWait: positionWait).apply(to: &session.definition)
         session.executor.command.stopReason = reason
         if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
             session.executor.command.containersBeforeStop = (try? await engine.containers()) ?? []
