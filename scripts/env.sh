@@ -13,6 +13,7 @@ cdb_cdbctl() {
   local root log
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   log=$(mktemp)
+  [ -x "$root/.build/release/cdbctl" ] || echo "env: building cdbctl, the .env reader (release; the first build takes minutes)" >&2
   if ! (cd "$root" && swift build -c release --static-swift-stdlib --product cdbctl) >"$log" 2>&1; then
     grep -E "error" "$log" >&2 || tail -n 20 "$log" >&2
     rm -f "$log"
