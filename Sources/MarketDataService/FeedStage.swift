@@ -3,12 +3,15 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EventBus
 import PlainText
 import Logging
 import MarketFeed
+import Primitives
 import Prometheus
 import ServiceHost
 import ServiceLifecycle
+import StackContract
 import Synchronization
 import TradingCore
 

@@ -1,5 +1,5 @@
 import CLibPQ
-import DedicatedThread
+import Primitives
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

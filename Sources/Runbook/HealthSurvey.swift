@@ -1,8 +1,9 @@
 import Foundation
 import HTTPClient
 import PostgresClient
+import Primitives
 import RedisClient
-import ServiceHost
+import StackContract
 
 /// The outcome of probing one part of the stack.
 public struct ProbeResult: Sendable, Codable, Equatable {

@@ -1,11 +1,11 @@
 import Foundation
 import PostgresClient
 import RedisClient
-import ServiceHost
+import StackContract
 
 /// The streams cdb_db_writer stores into a table of the same name, keyed by the event id.
 public enum PersistedStreams {
-    public static let tables = ["signals", "orders", "trades", "portfolio_snapshots", "risk_events"]
+    public static let tables = BusStream.persisted.compactMap(\.table)
 }
 
 extension StackExecutor {

@@ -1,5 +1,5 @@
 import Foundation
-import ServiceHost
+import Primitives
 
 /// How a step ended.
 public enum StepStatus: String, Sendable, Codable {

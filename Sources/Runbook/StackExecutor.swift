@@ -1,9 +1,11 @@
 import ChildProcesses
+import EventBus
 import Foundation
 import HTTPClient
 import PostgresClient
+import Primitives
 import RedisClient
-import ServiceHost
+import StackContract
 import TradingCore
 
 /// Runs the runbook's checks against the real stack: the environment, the host, the Docker engine,
@@ -278,12 +280,11 @@ public struct StackExecutor: StepExecutor {
         guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
         let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
         let tick = MarketTick(id: probeID, symbol: "CDBPROBE", price: 1, quantity: 0, eventTime: Date(), source: .probe)
-        let payload = String(decoding: try EventCoding.encoder.encode(tick), as: UTF8.self)
         let subscription = try await RedisSubscription(stack.redis, channels: [stream])
         defer { subscription.close() }
         let start = ContinuousClock.now
-        let entryID = try await connection.xadd(stream, fields: [(BusStream.eventField, payload)])
-        _ = try await connection.publish(stream, payload)
+        // Published the way the services publish (entry field, XADD and PUBLISH in one pipeline); trims nothing.
+        let entryID = try await EventPublisher(redis: stack.redis, maxLength: nil).publish(stream, payload: tick.busJSON())
         var hops = ["stored as \(entryID)"]
         let mirrored = await withDeadline(.seconds(3), fallback: false) {
             do {

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 import RedisClient
-import ServiceHost
+import StackContract
 
 /// Where the stack's parts are, read from the environment (and `.env`) with the runbook's names and defaults.
 public struct StackSettings: Sendable {

@@ -1,24 +1,5 @@
 import RedisClient
-
-/// The version every service and cdbctl report.
-public enum CDBVersion {
-    public static let current = "0.1.0"
-}
-
-/// The streams of the event bus (each mirrored on the Pub/Sub channel of the same name).
-public enum BusStream: String, CaseIterable, Sendable {
-    case marketData = "market_data"
-    case signals
-    case orders
-    case orderResults = "order_results"
-    case trades
-    case portfolioSnapshots = "portfolio_snapshots"
-    case riskEvents = "risk_events"
-    case alerts
-
-    /// The entry field that carries the event's JSON.
-    public static let eventField = "event"
-}
+import StackContract
 
 /// The settings every service reads, with the runbook's names.
 public struct CommonSettings: Sendable {

@@ -6,23 +6,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Primitives
+import StackContract
 
 /// What a service shows on `/status`: any JSON document it likes.
 public typealias StatusProvider = @Sendable () async -> any Encodable & Sendable
-
-/// The body of `/health`: `{"status":"ok","service":…,"version":…}` plus each dependency's state.
-public struct HealthReport: Sendable, Codable, Equatable {
-    public var status: String
-    public var service: String
-    public var version: String
-    public var uptimeSeconds: Double
-    public var dependencies: [String: DependencyState]
-
-    enum CodingKeys: String, CodingKey {
-        case status, service, version, dependencies
-        case uptimeSeconds = "uptime_seconds"
-    }
-}
 
 /// The HTTP side of a service: `/health`, `/status`, `/metrics`, plus routes a service adds itself.
 public struct ServiceEndpoints: Sendable {

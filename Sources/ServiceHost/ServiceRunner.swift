@@ -9,6 +9,7 @@ import Glibc
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import StackContract
 import UnixSignals
 
 /// Runs one service: its endpoints on `port` and its workers, until SIGTERM or SIGINT.

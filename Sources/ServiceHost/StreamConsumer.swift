@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import Primitives
 import Prometheus
 import RedisClient
 import ServiceLifecycle

@@ -5,6 +5,7 @@ import Foundation
 #endif
 import RedisClient
 import ServiceHost
+import StackContract
 import TradingCore
 
 /// How events travel on the bus: JSON (TradingCore's coding) in the stream field `event`.

@@ -7,6 +7,7 @@ import PersistenceService
 import PostgresClient
 import RedisClient
 import ServiceHost
+import StackContract
 import Synchronization
 import TradingCore
 import TradingServices
@@ -151,7 +152,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         }
         guard let drained = idleSince?.at else { return }
         var persisted = 0
-        for stream in PersistenceStage.streams { persisted += try await bus.length(of: stream.rawValue) }
+        for stream in BusStream.persisted { persisted += try await bus.length(of: stream.rawValue) }
         figures.persistedEvents = persisted
         figures.endToEndSeconds = drained.timeIntervalSince(first)
 

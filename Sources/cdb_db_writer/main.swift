@@ -1,6 +1,7 @@
 import PostgresClient
 import ServiceHost
 import PersistenceService
+import StackContract
 import TradeStore
 
 // cdb_db_writer (metrics port 8004): signals, orders, order_results, trades, portfolio_snapshots, risk_events → PostgreSQL.
@@ -22,7 +23,7 @@ await ServiceMain.run(service: "cdb_db_writer", defaultPort: 8004) { env in
     let store = try await TradeStore.open(config.postgres)
     let stage = PersistenceStage(store: store, metrics: context.metrics, logger: context.logger)
     return ServiceParts(
-        workers: PersistenceStage.streams.map { stream in
+        workers: BusStream.persisted.map { stream in
             context.consumer(stream, batchSize: config.batchSize) { try await stage.handle($0, from: stream) }
         },
         checks: [.redis(context.settings.redis), PersistenceStage.databaseCheck(config.postgres)],

@@ -1,4 +1,6 @@
+import Primitives
 import ServiceHost
+import StackContract
 import Testing
 
 @Suite("Deadlines")

@@ -1,5 +1,6 @@
 import Logging
 import ServiceHost
+import StackContract
 import Testing
 
 @Suite("Environment configuration")
