@@ -52,15 +52,15 @@ let package = Package(
         // glibc's GNU extensions (malloc_trim, pthread_setname_np); part of libc, nothing to install.
         .systemLibrary(name: "CGNUExtensions"),
 
-        /// The concurrency and bus primitives everything shares, written once: the dedicated-thread executor and
-        /// OSThread, a deadline that cancels, Duration conversions. No Foundation.
+        /// The primitives everything shares, each written once: the dedicated-thread executor and OSThread, a bounded
+        /// channel, the retry backoff, a deadline that cancels, Duration conversions, the Redis stream id. No Foundation.
         .target(name: "Primitives", dependencies: ["CGNUExtensions"], swiftSettings: strict),
         /// Trimming and fixed-decimal formatting without Foundation: the service modules import FoundationEssentials
         /// only, so no service binary links ICU or swift-corelibs-foundation.
         .target(name: "PlainText", swiftSettings: strict),
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "Primitives", "PlainText"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["CHiredis", "Primitives", "PlainText"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Primitives"], swiftSettings: strict),
         .target(name: "YAMLParser", dependencies: ["CYAML"], swiftSettings: strict),
 
         /// Pure trading logic: events, strategy, sizing, risk rules, paper fills, accounting, metrics. No I/O.
@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "MarketFeed",
             dependencies: [
-                "TradingCore", "PlainText",
+                "TradingCore", "PlainText", "Primitives",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
@@ -136,7 +136,7 @@ let package = Package(
 
         .executableTarget(
             name: "cdbctl",
-            dependencies: ["Runbook", "StackContract", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runbook", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed", "PlainText"], swiftSettings: strict, linkerSettings: serviceLinking),
@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "PersistenceService", "TradeStore", "PostgresClient", "StackContract"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(
             name: "cdb-bench",
-            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "StackContract", "EventBus", "TradingCore", "TradingServices", "PersistenceService",
+            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "StackContract", "EventBus", "Primitives", "TradingCore", "TradingServices", "PersistenceService",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
@@ -154,7 +154,7 @@ let package = Package(
 
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
         .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser"], swiftSettings: strict),
-        .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
+        .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",
             dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "StackContract", "TradeStore", "TradingServices",
@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "MarketFeedTests",
             dependencies: [
-                "MarketFeed", "TradingCore", "ChildProcesses",
+                "MarketFeed", "TradingCore", "ChildProcesses", "Primitives",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,9 +187,10 @@ let package = Package(
         ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"], swiftSettings: strict),
         .testTarget(name: "PlainTextTests", dependencies: ["PlainText"], swiftSettings: strict),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strict),
         .testTarget(
             name: "ServiceHostTests",
-            dependencies: ["ServiceHost", "StackContract", "EventBus", "Primitives", "HTTPClient", "LocalServers",
+            dependencies: ["ServiceHost", "StackContract", "EventBus", "HTTPClient", "LocalServers",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict

@@ -26,6 +26,9 @@ public actor PostgresConnection {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
+    /// Between reconnect attempts within `reconnectWindow`: 100 ms doubling to 2 s.
+    private static let reconnectBackoff = Backoff(initialDelay: .milliseconds(100), maxDelay: .seconds(2))
+
     /// Connects once (no retries) and fails with a message naming the server and the cause.
     public init(_ configuration: PostgresConfiguration) async throws(PostgresError) {
         self.configuration = configuration
@@ -196,15 +199,16 @@ public actor PostgresConnection {
         }
         close()
         let deadline = ContinuousClock.now + configuration.reconnectWindow
-        var delay = Duration.milliseconds(100)
+        var failures = 0
         while true {
             do {
                 try open()
                 if let connection { return connection }
             } catch {
+                failures += 1
+                let delay = Self.reconnectBackoff.delay(afterFailures: failures)
                 if ContinuousClock.now + delay > deadline { throw error }
                 OSThread.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
             }
         }
     }
