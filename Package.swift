@@ -188,6 +188,8 @@ let package = Package(
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"], swiftSettings: strict),
         .testTarget(name: "PlainTextTests", dependencies: ["PlainText"], swiftSettings: strict),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strict),
+        /// The catalogue against .env.example, checks/env.yaml and the compose file's defaults.
+        .testTarget(name: "StackContractTests", dependencies: ["StackContract", "YAMLParser"], swiftSettings: strict),
         .testTarget(
             name: "ServiceHostTests",
             dependencies: ["ServiceHost", "StackContract", "EventBus", "HTTPClient", "LocalServers",

@@ -2,6 +2,7 @@ import Foundation
 import HTTPClient
 import PostgresClient
 import Primitives
+import StackContract
 
 // What the stack stores and measures: `sql` and `data_growth` on PostgreSQL, `prometheus`, `grafana`.
 
@@ -72,11 +73,17 @@ extension StackExecutor {
     // MARK: Prometheus and Grafana
 
     func prometheusURL(_ url: String?) -> String {
-        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_PROMETHEUS_PORT"] ?? "19090")"
+        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? publishedURL(.prometheusPort)
     }
 
     func grafanaURL(_ url: String?) -> String {
-        url.map(expand) ?? environment["GRAFANA_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_GRAFANA_PORT"] ?? "3000")"
+        url.map(expand) ?? environment["GRAFANA_URL"] ?? publishedURL(.grafanaPort)
+    }
+
+    /// `http://<CDB_HOST>:<port>` from the environment as given, with the catalogue's defaults for what is unset.
+    private func publishedURL(_ port: Setting<Int>) -> String {
+        let host = Setting<String>.cdbHost.definition
+        return "http://\(environment[host.name] ?? host.defaultText ?? ""):\(environment[port.name] ?? port.definition.defaultText ?? "")"
     }
 
     func prometheus(url: String?, targetsUp: Bool, rules: [String], noFiring severities: [String]) async throws -> CheckOutcome {

@@ -22,10 +22,11 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public static let exitCode: Int32 = 2
 }
 
-/// Reads typed settings from the environment, collecting every problem instead of stopping at the first.
+/// Reads the catalogue's settings from the environment, collecting every problem instead of stopping at the first.
 ///
-/// Each accessor returns a usable value (the default when the variable is bad) so reading can go on;
-/// `finish()` then throws one `ConfigurationError` listing all problems.
+/// Each read returns a usable value (the default when the variable is bad) so reading can go on;
+/// `finish()` then throws one `ConfigurationError` listing all problems. The rules (range, words, length)
+/// are the catalogue's, so every program that reads a setting judges it the same way.
 public final class EnvironmentReader {
     private let environment: [String: String]
     private var problems: [String] = []
@@ -36,86 +37,46 @@ public final class EnvironmentReader {
         self.environment = environment
     }
 
-    /// A string; without a default the variable is required.
-    public func string(_ name: String, default defaultValue: String? = nil) -> String {
-        guard let raw = value(name) else {
-            if let defaultValue { return defaultValue }
-            problems.append("\(name): required but not set")
-            return ""
-        }
-        return raw
+    /// A whole number within the setting's range; unset or invalid gives the catalogue's default.
+    public func read(_ setting: Setting<Int>) -> Int {
+        integer(setting, default: setting.defaultValue ?? 0)
     }
 
-    /// One of a fixed set of words.
-    public func choice(_ name: String, default defaultValue: String, allowed: [String]) -> String {
-        let raw = string(name, default: defaultValue)
-        guard allowed.contains(raw) else {
-            problems.append("\(name): expected one of \(allowed.joined(separator: ", ")), got '\(raw)'")
-            return defaultValue
-        }
-        return raw
+    /// A whole number whose default this reader brings (`HTTP_PORT`).
+    public func read(_ setting: Setting<Int>, default defaultValue: Int) -> Int {
+        integer(setting, default: defaultValue)
     }
 
-    /// A whole number within `range`.
-    public func integer(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
-        guard let raw = value(name) else { return defaultValue }
-        guard let number = Int(raw) else {
-            problems.append("\(name): expected an integer, got '\(raw)'")
-            return defaultValue
-        }
-        guard range.contains(number) else {
-            problems.append("\(name): \(number) is outside the valid range \(range.lowerBound)-\(range.upperBound)")
-            return defaultValue
-        }
-        return number
-    }
-
-    /// A TCP port (1-65535).
-    public func port(_ name: String, default defaultValue: Int) -> Int {
-        integer(name, default: defaultValue, range: 1...65535)
-    }
-
-    /// A decimal number within `range` (fractions such as `MAX_POSITION_PCT=0.10`).
-    public func decimal(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) -> Double {
-        guard let raw = value(name) else { return defaultValue }
+    /// A decimal number within the setting's range (fractions such as `MAX_POSITION_PCT=0.10`).
+    public func read(_ setting: Setting<Double>) -> Double {
+        let defaultValue = setting.defaultValue ?? 0
+        guard let raw = value(setting.name) else { return defaultValue }
         guard let number = Double(raw), number.isFinite else {
-            problems.append("\(name): expected a number, got '\(raw)'")
+            problems.append("\(setting.name): expected a number, got '\(raw)'")
             return defaultValue
         }
-        guard range.contains(number) else {
-            problems.append("\(name): \(raw) is outside the valid range \(range.lowerBound)-\(range.upperBound)")
+        if case .decimal(let range) = setting.definition.kind, !range.contains(number) {
+            problems.append("\(setting.name): \(raw) is outside the valid range \(range.lowerBound)-\(range.upperBound)")
             return defaultValue
         }
         return number
     }
 
-    /// `true/false`, `1/0`, `yes/no`.
-    public func flag(_ name: String, default defaultValue: Bool) -> Bool {
-        guard let raw = value(name) else { return defaultValue }
-        switch raw.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default:
-            problems.append("\(name): expected true or false, got '\(raw)'")
-            return defaultValue
-        }
+    /// Text, one of the setting's words, or a secret (kept out of the logs); without a default the variable is required.
+    public func read(_ setting: Setting<String>) -> String {
+        text(setting, default: setting.defaultValue)
     }
 
-    /// A secret: never logged. Without a default it is required; `minimumLength` guards against placeholders.
-    public func secret(_ name: String, default defaultValue: String? = nil, minimumLength: Int = 0) -> String {
-        let raw = value(name)
-        guard let raw else {
-            if let defaultValue {
-                if !defaultValue.isEmpty { secrets.append(defaultValue) }
-                return defaultValue
-            }
-            problems.append("\(name): required but not set")
-            return ""
-        }
-        if raw.count < minimumLength {
-            problems.append("\(name): must be at least \(minimumLength) characters (has \(raw.count))")
-        }
-        secrets.append(raw)
+    /// Text whose default this reader brings (`CONSUMER_NAME`: the service's name).
+    public func read(_ setting: Setting<String>, default defaultValue: String) -> String {
+        text(setting, default: defaultValue)
+    }
+
+    /// A credential cdbctl only passes on (Redis AUTH, libpq): unset is empty, and judging it is the server's and
+    /// the preflight's business, not a reason for cdbctl to refuse to run.
+    public func credential(_ setting: Setting<String>) -> String {
+        let raw = value(setting.name) ?? ""
+        if !raw.isEmpty { secrets.append(raw) }
         return raw
     }
 
@@ -127,6 +88,44 @@ public final class EnvironmentReader {
     /// Throws all problems found so far.
     public func finish() throws(ConfigurationError) {
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
+    }
+
+    private func integer(_ setting: Setting<Int>, default defaultValue: Int) -> Int {
+        guard let raw = value(setting.name) else { return defaultValue }
+        guard let number = Int(raw) else {
+            problems.append("\(setting.name): expected an integer, got '\(raw)'")
+            return defaultValue
+        }
+        if case .integer(let range) = setting.definition.kind, !range.contains(number) {
+            problems.append("\(setting.name): \(number) is outside the valid range \(range.lowerBound)-\(range.upperBound)")
+            return defaultValue
+        }
+        return number
+    }
+
+    private func text(_ setting: Setting<String>, default defaultValue: String?) -> String {
+        let name = setting.name
+        guard let raw = value(name) else {
+            guard let defaultValue else {
+                problems.append("\(name): required but not set")
+                return ""
+            }
+            if case .secret = setting.definition.kind, !defaultValue.isEmpty { secrets.append(defaultValue) }
+            return defaultValue
+        }
+        switch setting.definition.kind {
+        case .choice(let allowed) where !allowed.contains(raw):
+            problems.append("\(name): expected one of \(allowed.joined(separator: ", ")), got '\(raw)'")
+            return defaultValue ?? ""
+        case .secret(let minimumLength):
+            if raw.count < minimumLength {
+                problems.append("\(name): must be at least \(minimumLength) characters (has \(raw.count))")
+            }
+            secrets.append(raw)
+            return raw
+        default:
+            return raw
+        }
     }
 
     /// The variable's value; set-but-empty counts as unset, as docker compose passes `VAR=` for blanks.

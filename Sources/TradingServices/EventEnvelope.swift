@@ -110,4 +110,9 @@ public enum TradingClock: String, Sendable, Codable {
     public func now(for eventTime: Date) -> Date {
         self == .market ? eventTime : Date()
     }
+
+    /// The clock `CLOCK` names; the catalogue admits only `wall` and `market`, and a value it refused reads as `wall`.
+    public init(reading env: EnvironmentReader) {
+        self = TradingClock(rawValue: env.read(.clock)) ?? .wall
+    }
 }

@@ -12,8 +12,8 @@ struct DeadlineTests {
             return "done"
         }
         #expect(value == "late")
-        // Far below the operation's 30 s; generous above 200 ms because the suite shares two cores.
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Far below the operation's 30 s; generous above 200 ms because the whole suite starts at once on two cores.
+        #expect(ContinuousClock.now - start < .seconds(20))
     }
 
     @Test("an operation that finishes in time yields its own value")

@@ -14,6 +14,7 @@ struct HealthReportTests {
         let start = ContinuousClock.now
         let report = await endpoints.health(timeout: .milliseconds(300))
         #expect(report.status == "down")
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Far below the check's 30 s; generous above 300 ms because the whole suite starts at once on two cores.
+        #expect(ContinuousClock.now - start < .seconds(20))
     }
 }
