@@ -1,11 +1,12 @@
 import Foundation
 import PostgresClient
+import Primitives
 import RedisClient
-import ServiceHost
+import StackContract
 
 /// The streams cdb_db_writer stores into a table of the same name, keyed by the event id.
 public enum PersistedStreams {
-    public static let tables = ["signals", "orders", "trades", "portfolio_snapshots", "risk_events"]
+    public static let tables = BusStream.persisted.compactMap(\.table)
 }
 
 extension StackExecutor {
@@ -19,7 +20,8 @@ extension StackExecutor {
         defer { Task { await redis.close() } }
         let db = try await PostgresConnection(stack.postgres)
         defer { Task { await db.close() } }
-        let cutoff = "\(Int64((Date().timeIntervalSince1970 - Double(settle.components.seconds)) * 1000))"
+        // Entries stored up to `settle` ago, through the last one of that millisecond.
+        let cutoff = StreamID.last(inMillisecond: UInt64(max(0, (Date().timeIntervalSince1970 - settle.seconds) * 1000)))
         var problems: [String] = []
         var counted: [String] = []
         var figures: [String: Double] = [:]
@@ -30,8 +32,9 @@ extension StackExecutor {
             }
             let pending = try await redis.pending(stream, group: group)
             // Acknowledged = delivered up to last-delivered-id, minus what is still pending.
-            var end = StreamID.earlier(cutoff, writer.lastDeliveredID)
-            if let oldestPending = pending.smallestID, StreamID.earlier(end, oldestPending) == oldestPending { end = "(" + oldestPending }
+            let acknowledged = min(cutoff, StreamID(writer.lastDeliveredID) ?? .zero)
+            var end = acknowledged.description
+            if let oldestPending = pending.smallestID.flatMap({ StreamID($0) }), oldestPending <= acknowledged { end = "(\(oldestPending)" }
             let waiting = (writer.lag ?? 0) + pending.count
             if waiting > 0 {
                 figures["waiting.\(stream)"] = Double(waiting)
@@ -85,18 +88,5 @@ extension StackExecutor {
             guard page.count == 1000, let last = page.last else { return ids }
             start = "(" + last.id
         }
-    }
-}
-
-/// Redis stream ids (`milliseconds-sequence`) compared as numbers.
-enum StreamID {
-    static func parts(_ id: String) -> (Int64, Int64) {
-        let fields = id.split(separator: "-")
-        return (fields.first.flatMap { Int64($0) } ?? 0, fields.count > 1 ? Int64(fields[1]) ?? 0 : Int64.max)
-    }
-
-    /// The earlier of two ids (an id without a sequence, `1700000000000`, means the end of that millisecond).
-    static func earlier(_ a: String, _ b: String) -> String {
-        parts(a) <= parts(b) ? a : b
     }
 }

@@ -2,9 +2,7 @@ import ChildProcesses
 import Foundation
 import HTTPClient
 import PostgresClient
-import RedisClient
-import ServiceHost
-import TradingCore
+import Primitives
 
 /// Runs the runbook's checks against the real stack: the environment, the host, the Docker engine,
 /// the services' endpoints, Redis, PostgreSQL, Prometheus, Grafana, the project's tests and backups.
@@ -52,7 +50,7 @@ public struct StackExecutor: StepExecutor {
             case .command(let arguments, let minimumPassed):
                 return try await command(arguments, minimumPassed: minimumPassed, timeout: step.timeout, step: step.id)
             case .backup(let directory, let restoreCheck, let acceptRecent, let every):
-                if let every, let kept = Self.newestBackup(in: outputFolder(directory)), kept.age <= Double(every.components.seconds) {
+                if let every, let kept = Self.newestBackup(in: outputFolder(directory)), kept.age <= every.seconds {
                     return .pass("\(kept.path) is \(Int(kept.age / 3600)) h \(Int(kept.age / 60) % 60) min old (a new one every \(every.secondsText))")
                 }
                 return try await backup(directory: directory, restoreCheck: restoreCheck, acceptRecent: acceptRecent, timeout: step.timeout)
@@ -225,415 +223,6 @@ public struct StackExecutor: StepExecutor {
         return result
     }
 
-    // MARK: Redis
-
-    func redis(_ check: RedisCheck, timeout: Duration) async throws -> CheckOutcome {
-        let connection = try await RedisConnection(stack.redis)
-        defer { Task { await connection.close() } }
-        switch check {
-        case .ping:
-            let start = ContinuousClock.now
-            let reply = try await connection.command("PING")
-            return reply == .status("PONG") ? .pass("\(stack.redis.endpoint) PONG in \((ContinuousClock.now - start).secondsText)")
-                : .fail("\(stack.redis.endpoint) answered \(reply) to PING")
-        case .lag(let streams, let maxLag):
-            var problems: [String] = []
-            var figures: [String: Double] = [:]
-            var groupsSeen = 0
-            for stream in streams.isEmpty ? BusStream.allCases.map(\.rawValue) : streams {
-                for group in try await connection.groups(of: stream) {
-                    groupsSeen += 1
-                    let lag = group.lag ?? 0
-                    figures["lag.\(stream).\(group.name)"] = Double(lag)
-                    figures["pending.\(stream).\(group.name)"] = Double(group.pending)
-                    if lag > maxLag { problems.append("\(group.name) is \(lag) entries behind on \(stream) (allowed \(maxLag))") }
-                    if group.pending > maxLag { problems.append("\(group.name) holds \(group.pending) unacknowledged entries of \(stream)") }
-                }
-            }
-            if groupsSeen == 0 { return .fail("no consumer group on any stream: are the services running against \(stack.redis.endpoint)?") }
-            return problems.isEmpty ? .pass("\(groupsSeen) consumer groups within \(maxLag) entries", figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
-        case .eventFlow(let stream):
-            return try await eventFlow(stream: stream, connection: connection, timeout: timeout)
-        case .streamAdvances(let stream, let within):
-            let first = try await lastID(of: stream, connection)
-            let deadline = ContinuousClock.now + within
-            while ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(250))
-                let current = try await lastID(of: stream, connection)
-                if current != first { return .pass("\(stream) advanced from \(first ?? "empty") to \(current ?? "?")") }
-            }
-            return .fail("no new entry on \(stream) within \(within.secondsText) (last id \(first ?? "none")): is the feed running?")
-        }
-    }
-
-    private func lastID(of stream: String, _ connection: RedisConnection) async throws -> String? {
-        let reply = try await connection.command("XREVRANGE", stream, "+", "-", "COUNT", "1")
-        guard case .array(let entries) = reply, case .array(let entry)? = entries.first, case .bulk(let id)? = entry.first else { return nil }
-        return String(decoding: id, as: UTF8.self)
-    }
-
-    /// Seed §3.1 step 3, automated: a tagged probe tick is stored, seen on the pub/sub mirror, and then
-    /// delivered to and acknowledged by every consumer group of the stream.
-    private func eventFlow(stream: String, connection: RedisConnection, timeout: Duration) async throws -> CheckOutcome {
-        // Its own deadline ends well inside the step's, so a slow hop is reported by name, not as a bare timeout.
-        let deadline = ContinuousClock.now + timeout - max(.seconds(1), timeout / 4)
-        let groups = try await connection.groups(of: stream)
-        guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
-        let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
-        let tick = MarketTick(id: probeID, symbol: "CDBPROBE", price: 1, quantity: 0, eventTime: Date(), source: .probe)
-        let payload = String(decoding: try EventCoding.encoder.encode(tick), as: UTF8.self)
-        let subscription = try await RedisSubscription(stack.redis, channels: [stream])
-        defer { subscription.close() }
-        let start = ContinuousClock.now
-        let entryID = try await connection.xadd(stream, fields: [(BusStream.eventField, payload)])
-        _ = try await connection.publish(stream, payload)
-        var hops = ["stored as \(entryID)"]
-        let mirrored = await withDeadline(.seconds(3), fallback: false) {
-            do {
-                for try await message in subscription.messages where message.text.contains(probeID) { return true }
-            } catch {}
-            return false
-        }
-        guard mirrored else { return .fail("probe \(probeID) stored as \(entryID) but never seen on the \(stream) pub/sub channel") }
-        hops.append("pub/sub mirror in \((ContinuousClock.now - start).secondsText)")
-        var waiting = Set(groups.map(\.name))
-        while !waiting.isEmpty, ContinuousClock.now < deadline {
-            for group in try await connection.groups(of: stream) where waiting.contains(group.name) {
-                let delivered = Self.streamID(group.lastDeliveredID, isAtLeast: entryID)
-                let pending = try await connection.pending(stream, group: group.name)
-                let stillPending = pending.smallestID.map { Self.streamID(entryID, isAtLeast: $0) } ?? false
-                if delivered && !stillPending {
-                    waiting.remove(group.name)
-                    hops.append("\(group.name) acknowledged in \((ContinuousClock.now - start).secondsText)")
-                }
-            }
-            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        guard waiting.isEmpty else {
-            return .fail("probe \(probeID) (\(entryID)) not acknowledged by \(waiting.sorted().joined(separator: ", ")) within \(timeout.secondsText); " + hops.joined(separator: ", "))
-        }
-        return .pass("probe \(probeID): " + hops.joined(separator: ", "), figures: ["probe_ms": (ContinuousClock.now - start).milliseconds])
-    }
-
-    /// Stream ids compare as (milliseconds, sequence).
-    static func streamID(_ lhs: String, isAtLeast rhs: String) -> Bool {
-        func parts(_ id: String) -> (Int, Int) {
-            let pieces = id.split(separator: "-")
-            return (Int(pieces.first ?? "0") ?? 0, Int(pieces.dropFirst().first ?? "0") ?? 0)
-        }
-        let (a, b) = (parts(lhs), parts(rhs))
-        return a.0 > b.0 || (a.0 == b.0 && a.1 >= b.1)
-    }
-
-    // MARK: PostgreSQL
-
-    func sql(_ check: SQLCheck) async throws -> CheckOutcome {
-        let db = try await PostgresConnection(stack.postgres)
-        defer { Task { await db.close() } }
-        let rows = try await db.query(check.query)
-        var problems: [String] = []
-        if let minimum = check.minimumRows, rows.count < minimum { problems.append("\(rows.count) rows, expected at least \(minimum)") }
-        if !check.includes.isEmpty {
-            let column = rows.columns.first ?? ""
-            let values = Set(rows.map { $0[column] ?? "" })
-            let missing = check.includes.filter { !values.contains($0) }
-            if !missing.isEmpty { problems.append("missing: \(missing.joined(separator: ", "))") }
-        }
-        var found: [String] = []
-        if !check.conditions.isEmpty {
-            guard let first = rows.first else { return .fail("the query returned no row to check \(check.conditions.map(\.text).joined(separator: ", ")) against") }
-            let document = JSONValue.object(Dictionary(uniqueKeysWithValues: rows.columns.map { ($0, first[$0].map(JSONValue.string) ?? .null) }))
-            for condition in check.conditions {
-                let (holds, text) = condition.evaluate(document)
-                found.append(text)
-                if !holds { problems.append("\(condition) does not hold: \(text)") }
-            }
-        }
-        var figures: [String: Double] = [:]
-        if let first = rows.first {
-            for column in rows.columns { if let value = first[column].flatMap(Double.init) { figures[column] = value } }
-        }
-        let summary = found.isEmpty
-            ? (check.includes.isEmpty ? "\(rows.count) rows" : "\(check.includes.joined(separator: ", ")) present (\(rows.count) rows)")
-            : found.joined(separator: ", ")
-        return problems.isEmpty ? .pass(summary, figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
-    }
-
-    /// Seed §4.1: the five tables' row counts, compared with the previous monitor cycle.
-    func dataGrowth(mustGrow: [String], window: Duration) async throws -> CheckOutcome {
-        let db = try await PostgresConnection(stack.postgres)
-        defer { Task { await db.close() } }
-        let rows = try await db.query("""
-            SELECT 'signals' AS table_name, COUNT(*) AS count FROM signals
-            UNION ALL SELECT 'orders', COUNT(*) FROM orders
-            UNION ALL SELECT 'trades', COUNT(*) FROM trades
-            UNION ALL SELECT 'positions', COUNT(*) FROM positions
-            UNION ALL SELECT 'portfolio_snapshots', COUNT(*) FROM portfolio_snapshots
-            """)
-        var counts: [String: Double] = [:]
-        for row in rows { counts["rows.\(row["table_name"] ?? "?")"] = row["count"].flatMap(Double.init) ?? 0 }
-        let now = Date()
-        let previous = previousCycle?.results.first { $0.figures.keys.contains { $0.hasPrefix("rows.") } }
-        let summary = counts.keys.sorted().map { key in
-            let name = String(key.dropFirst("rows.".count))
-            let delta = previous?.figures[key].map { " (\(Self.signed(counts[key]! - $0)))" } ?? ""
-            return "\(name) \(Int(counts[key]!))\(delta)"
-        }.joined(separator: ", ")
-        guard let previous, let cycle = previousCycle else { return .pass(summary + "; first cycle, nothing to compare", figures: counts) }
-        let elapsed = now.timeIntervalSince(cycle.startedAt)
-        let stalled = mustGrow.filter { (counts["rows.\($0)"] ?? 0) <= (previous.figures["rows.\($0)"] ?? 0) }
-        if !stalled.isEmpty, elapsed >= Double(window.components.seconds) {
-            return .fail("no new rows in \(stalled.joined(separator: ", ")) for \(Int(elapsed / 60)) min (alarm after \(window.secondsText)): \(summary)", figures: counts)
-        }
-        return .pass(summary + " since \(Int(elapsed / 60)) min ago", figures: counts)
-    }
-
-    static func signed(_ value: Double) -> String { value >= 0 ? "+\(Int(value))" : "\(Int(value))" }
-
-    // MARK: Prometheus and Grafana
-
-    func prometheusURL(_ url: String?) -> String {
-        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_PROMETHEUS_PORT"] ?? "19090")"
-    }
-
-    func grafanaURL(_ url: String?) -> String {
-        url.map(expand) ?? environment["GRAFANA_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_GRAFANA_PORT"] ?? "3000")"
-    }
-
-    func prometheus(url: String?, targetsUp: Bool, rules: [String], noFiring severities: [String]) async throws -> CheckOutcome {
-        let base = prometheusURL(url)
-        var problems: [String] = []
-        var found: [String] = []
-        if targetsUp {
-            let response = try await HTTPClient().get(base + "/api/v1/targets?state=active", timeout: .seconds(5))
-            guard response.status == 200, case .array(let targets)? = JSONValue(json: response.body)?.value(at: ["data", "activeTargets"]) else {
-                return .fail("\(base)/api/v1/targets answered \(response.status)")
-            }
-            let down = targets.filter { $0.string(["health"]) != "up" }.map {
-                "\($0.string(["labels", "job"]) ?? "?") \($0.string(["health"]) ?? "?")\($0.string(["lastError"]).map { $0.isEmpty ? "" : ": \($0)" } ?? "")"
-            }
-            if targets.isEmpty { problems.append("no scrape targets configured") }
-            if !down.isEmpty { problems.append("targets not up: \(down.joined(separator: "; "))") }
-            found.append("\(targets.count - down.count)/\(targets.count) targets up")
-        }
-        if !rules.isEmpty {
-            let response = try await HTTPClient().get(base + "/api/v1/rules", timeout: .seconds(5))
-            guard response.status == 200, case .array(let groups)? = JSONValue(json: response.body)?.value(at: ["data", "groups"]) else {
-                return .fail("\(base)/api/v1/rules answered \(response.status)")
-            }
-            var loaded: Set<String> = []
-            for group in groups {
-                if case .array(let items)? = group.value(at: ["rules"]) { items.compactMap { $0.string(["name"]) }.forEach { loaded.insert($0) } }
-            }
-            let missing = rules.filter { !loaded.contains($0) }
-            if !missing.isEmpty { problems.append("alert rules not loaded: \(missing.joined(separator: ", "))") }
-            found.append("\(rules.count - missing.count)/\(rules.count) alert rules loaded")
-        }
-        if !severities.isEmpty {
-            let response = try await HTTPClient().get(base + "/api/v1/alerts", timeout: .seconds(5))
-            guard response.status == 200, case .array(let alerts)? = JSONValue(json: response.body)?.value(at: ["data", "alerts"]) else {
-                return .fail("\(base)/api/v1/alerts answered \(response.status)")
-            }
-            let firing = alerts.filter { $0.string(["state"]) == "firing" && severities.contains($0.string(["labels", "severity"]) ?? "") }
-                .map { "\($0.string(["labels", "alertname"]) ?? "?") (\($0.string(["labels", "severity"]) ?? "?"))" }
-            if !firing.isEmpty { problems.append("alerts firing: \(firing.joined(separator: ", "))") }
-            found.append("no \(severities.joined(separator: "/")) alert firing")
-        }
-        return problems.isEmpty ? .pass(found.joined(separator: ", ")) : .fail(problems.joined(separator: "; "))
-    }
-
-    func grafana(url: String?, dashboard: String) async throws -> CheckOutcome {
-        // Without a registry Grafana cannot be deployed; that is reported, never passed.
-        if let engine = try? DockerEngine(environment: environment, project: runbook.project),
-           let containers = try? await engine.containers(), !containers.isEmpty,
-           !containers.contains(where: { $0.service == "cdb_grafana" }) {
-            return .skip("not deployed: no cdb_grafana container in project '\(runbook.project)'")
-        }
-        let base = grafanaURL(url)
-        let user = environment["GRAFANA_USER"] ?? "admin"
-        let password = environment["GRAFANA_PASSWORD"] ?? ""
-        let credentials = Data("\(user):\(password)".utf8).base64EncodedString()
-        let request = HTTPRequest(method: "GET", url: "\(base)/api/dashboards/uid/\(dashboard)",
-                                  headers: [("Authorization", "Basic \(credentials)")], timeout: .seconds(5))
-        let response = try await HTTPClient().send(request)
-        switch response.status {
-        case 200:
-            let title = JSONValue(json: response.body)?.string(["dashboard", "title"]) ?? dashboard
-            return .pass("dashboard '\(title)' (uid \(dashboard)) loads")
-        case 401, 403: return .fail("\(base) refused \(user)'s login (\(response.status)): check GRAFANA_USER/GRAFANA_PASSWORD")
-        case 404: return .fail("\(base) has no dashboard with uid \(dashboard): is provisioning mounted?")
-        default: return .fail("\(base)/api/dashboards/uid/\(dashboard) answered \(response.status)")
-        }
-    }
-
-    // MARK: stopping
-
-    /// Output folders in runbook.yaml are relative to the reports directory (`--reports-dir`).
-    func outputFolder(_ directory: String) -> String {
-        directory.hasPrefix("/") ? directory : reportsDirectory + "/" + directory
-    }
-
-    func containerAction(_ action: DockerEngine.Action, services: [String]) async throws -> CheckOutcome {
-        let engine = try DockerEngine(environment: environment, project: runbook.project)
-        let containers = try await engine.containers()
-        var done: [String] = []
-        var problems: [String] = []
-        for service in services {
-            guard let container = containers.first(where: { $0.service == service || $0.name == service }) else {
-                // Stopping what is not there is done; starting it is not.
-                if action == .stop || action == .pause { done.append("\(service) not present") } else { problems.append("\(service): no container in project '\(runbook.project)'") }
-                continue
-            }
-            let changed = try await engine.perform(action, on: container)
-            done.append(changed ? "\(action.rawValue) \(service)" : "\(service) already \(action == .stop ? "stopped" : action == .pause ? "paused" : "running")")
-        }
-        return problems.isEmpty ? .pass(done.joined(separator: ", ")) : .fail((problems + done).joined(separator: "; "))
-    }
-
-    func openPositions(wait: Duration, poll: Duration, close: Bool) async throws -> CheckOutcome {
-        let db: PostgresConnection
-        do {
-            db = try await PostgresConnection(stack.postgres)
-        } catch {
-            // A stop run again after `down`: the positions are as the earlier stop settled them, if it did.
-            if let settled = await positionsSettledBeforeDown() { return settled }
-            throw error
-        }
-        defer { Task { await db.close() } }
-        let deadline = ContinuousClock.now + wait
-        let count = "SELECT COUNT(*) AS n FROM positions WHERE status = 'open'"
-        var open = try await db.query(count).first?["n"].flatMap(Int.init) ?? 0
-        while open > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: min(poll, deadline - ContinuousClock.now))
-            open = try await db.query(count).first?["n"].flatMap(Int.init) ?? 0
-        }
-        guard open > 0 else { return .pass("no open positions", figures: ["open_positions": 0]) }
-        guard close else { return .fail("\(open) positions still open after \(wait.secondsText)") }
-        // Seed §7.1: in paper mode a position left open is closed by marking it so, at its last known price.
-        let closed = try await db.query("""
-            UPDATE positions SET status = 'closed', closed_at = now(), updated_at = now() WHERE status = 'open'
-            RETURNING symbol, size, current_price, unrealized_pnl
-            """)
-        let list = closed.map { "\($0["symbol"] ?? "?") \($0["size"] ?? "?") @ \($0["current_price"] ?? "?") (unrealized \($0["unrealized_pnl"] ?? "?"))" }
-        return .pass("closed in paper mode after \(wait.secondsText): " + list.joined(separator: "; "), figures: ["closed_positions": Double(closed.count), "open_positions": 0])
-    }
-
-    /// With the project's containers gone, the last stop record's position step, if it passed.
-    private func positionsSettledBeforeDown() async -> CheckOutcome? {
-        guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
-              let containers = try? await engine.containers(), containers.isEmpty,
-              let stop = ReportsDirectory(path: reportsDirectory).lastRecord(of: .stop),
-              let settled = stop.results.first(where: { $0.figures["open_positions"] == 0 && $0.status == .pass }) else { return nil }
-        return .pass("stack already down (project '\(runbook.project)' has no containers); settled by the stop of \(ReportsDirectory.stampFormatter.string(from: stop.startedAt)): \(settled.detail)", figures: ["open_positions": 0])
-    }
-
-    func archiveLogs(directory: String, tail: Int?) async throws -> CheckOutcome {
-        let engine = try DockerEngine(environment: environment, project: runbook.project)
-        let containers = try await engine.containers()
-        guard !containers.isEmpty else { return .pass("no containers in project '\(runbook.project)': nothing to archive") }
-        let folder = outputFolder(directory) + "/" + ReportsDirectory.stampFormatter.string(from: Date())
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var lines = 0
-        for container in containers {
-            let log = try await engine.logs(of: container, tail: tail)
-            lines += log.count
-            try Data((log.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(container.service).log"), options: .atomic)
-        }
-        return .pass("\(containers.count) logs, \(lines) lines in \(folder)", figures: ["log_lines": Double(lines)])
-    }
-
-    func incidentReport(directory: String) async throws -> CheckOutcome {
-        let folder = outputFolder(directory)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let now = Date()
-        var text = ["# Emergency stop", "", "- Date: \(ISO8601DateFormatter().string(from: now))", "- Reason: \(stopReason ?? "(none given)")", "",
-                    "## Container status before the stop", "", "| Container | State | Health | Restarts |", "|---|---|---|---|"]
-        text += containersBeforeStop.map { "| \($0.service) | \($0.state) | \($0.health ?? "-") | \($0.restartCount) |" }
-        if containersBeforeStop.isEmpty { text.append("| (no containers found) | | | |") }
-        text += ["", "## Last 200 log lines", ""]
-        if let engine = try? DockerEngine(environment: environment, project: runbook.project), let containers = try? await engine.containers() {
-            for container in containers {
-                let lines = (try? await engine.logs(of: container, tail: 200)) ?? ["(logs unavailable)"]
-                text += ["### \(container.service)", "", "```"] + lines + ["```", ""]
-            }
-        } else {
-            text.append("(the Docker engine did not answer)")
-        }
-        text += ["## Next steps", "", "- Root-cause analysis", "- Bug fix", "- New test start after validation (cdbctl preflight, go, start)"]
-        let path = "\(folder)/emergency-stop-\(ReportsDirectory.stampFormatter.string(from: now)).md"
-        try Data((text.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        return .pass("incident report \(path)")
-    }
-
-    // MARK: incidents
-
-    func evidence(services: [String], logLines: Int, stats: Bool, status: [String], sql: [String: String]) async throws -> CheckOutcome {
-        guard let incident else { return .fail("evidence is gathered by a playbook (cdbctl incident <kind>)") }
-        let folder = incident.directory
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var saved: [String] = []
-        var problems: [String] = []
-        func save(_ name: String, _ text: String) throws {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)"), options: .atomic)
-            saved.append(name)
-        }
-        do {
-            let engine = try DockerEngine(environment: environment, project: runbook.project)
-            let containers = try await engine.containers()
-            try save("containers.txt", containers.map { "\($0.service) \($0.state) health=\($0.health ?? "-") restarts=\($0.restartCount) exit=\($0.exitCode) started=\($0.startedAt)" }.joined(separator: "\n") + "\n")
-            for service in services {
-                guard let container = containers.first(where: { $0.service == service || $0.name == service }) else { problems.append("\(service): no container"); continue }
-                try save("\(service).log", (try await engine.logs(of: container, tail: logLines)).joined(separator: "\n") + "\n")
-            }
-            if stats {
-                var lines: [String] = []
-                for container in containers where container.state == "running" {
-                    let memory = try await engine.memory(of: container)
-                    lines.append(String(format: "%@ memory %.1f MiB of %.1f MiB (%.0f%%)", container.service, memory.used / 1_048_576, memory.limit / 1_048_576,
-                                        memory.limit > 0 ? memory.used / memory.limit * 100 : 0))
-                }
-                try save("stats.txt", lines.joined(separator: "\n") + "\n")
-            }
-        } catch {
-            problems.append("\(error)")
-        }
-        for service in status {
-            guard let base = baseURL(of: service) else { problems.append("\(service): no status endpoint"); continue }
-            do {
-                let response = try await HTTPClient().get(base + "/status", timeout: .seconds(5))
-                try save("\(service)-status.json", response.text)
-            } catch {
-                problems.append("\(service) /status: \(error)")
-            }
-        }
-        if !sql.isEmpty {
-            do {
-                let db = try await PostgresConnection(stack.postgres)
-                for (name, query) in sql.sorted(by: { $0.key < $1.key }) {
-                    let rows = try await db.query(query)
-                    let lines = [rows.columns.joined(separator: "\t")] + rows.map { row in rows.columns.map { row[$0] ?? "NULL" }.joined(separator: "\t") }
-                    try save(name.replacingOccurrences(of: ".sql", with: ".tsv"), lines.joined(separator: "\n") + "\n")
-                }
-                await db.close()
-            } catch {
-                problems.append("SQL: \(error)")
-            }
-        }
-        // Evidence is best effort: what could not be read is named, and the playbook goes on to act.
-        let detail = "saved \(saved.joined(separator: ", ")) in \(folder)" + (problems.isEmpty ? "" : "; not available: " + problems.joined(separator: "; "))
-        return saved.isEmpty ? .fail(detail) : .pass(detail)
-    }
-
-    func escalation(window: Duration) -> CheckOutcome {
-        guard let incident else { return .fail("escalation is judged by a playbook (cdbctl incident <kind>)") }
-        let earlier = incident.history.earlier(than: incident.entry, within: window)
-        guard let first = earlier.last else {
-            return .pass("first \(incident.entry.kind) of \(incident.entry.service) within \(window.secondsText)")
-        }
-        return .fail("\(incident.entry.kind) of \(incident.entry.service) again within \(window.secondsText) (previous: \(first.id) at \(ISO8601DateFormatter().string(from: first.time))): emergency stop",
-                     figures: ["escalate": 1])
-    }
-
     // MARK: commands, backups, logs
 
     func recorded(phase: PhaseName, steps: [String], maxAge: Duration) -> CheckOutcome {
@@ -642,7 +231,7 @@ public struct StackExecutor: StepExecutor {
         }
         let age = Date().timeIntervalSince(record.finishedAt)
         var problems: [String] = []
-        if age > Double(maxAge.components.seconds) {
+        if age > maxAge.seconds {
             problems.append("the last \(phase.rawValue) is \(GoDecision.hours(age)) old (allowed \(maxAge.secondsText))")
         }
         for id in steps {
@@ -743,7 +332,7 @@ public struct StackExecutor: StepExecutor {
     private func recentBackupWhileDown(folder: String, within age: Duration) async -> CheckOutcome? {
         guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
               let containers = try? await engine.containers(), containers.isEmpty else { return nil }
-        guard let newest = Self.newestBackup(in: folder), newest.age <= Double(age.components.seconds) else { return nil }
+        guard let newest = Self.newestBackup(in: folder), newest.age <= age.seconds else { return nil }
         return .pass("stack already down (project '\(runbook.project)' has no containers); the backup taken before: \(newest.path), \(Int(newest.age / 60)) min old")
     }
 
@@ -760,7 +349,7 @@ public struct StackExecutor: StepExecutor {
     func logs(services: [String], window: Duration, patterns: [String]) async throws -> CheckOutcome {
         let engine = try DockerEngine(environment: environment, project: runbook.project)
         let containers = try await engine.containers()
-        let since = Date().addingTimeInterval(-Double(window.components.seconds))
+        let since = Date().addingTimeInterval(-window.seconds)
         var hits: [String] = []
         var checked: [String] = []
         for service in services.isEmpty ? stackServices : services {

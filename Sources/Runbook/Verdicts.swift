@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// A phase's verdict from its step results: FAIL when a critical step did not pass.
 public enum PhaseVerdict {
@@ -28,7 +29,7 @@ public struct GoDecision: Sendable, Equatable {
         var warnings: [String] = []
         if let preflight {
             let age = now.timeIntervalSince(preflight.finishedAt)
-            if age > Double(maxAge.components.seconds) {
+            if age > maxAge.seconds {
                 reasons.append("preflight: last run \(Self.hours(age)) ago, older than the allowed \(maxAge.secondsText): run cdbctl preflight again")
             }
             for result in preflight.results where result.status != .pass {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import Runbook
 import YAMLParser
 
@@ -65,8 +66,8 @@ struct PlannedStep: Encodable {
 
     init(step: RunbookStep) {
         id = step.id; title = step.title; seed = step.seed; severity = step.severity.rawValue; check = step.check.typeName
-        timeoutSeconds = Double(step.timeout.components.seconds); retries = step.retries; needs = step.needs
-        holdForSeconds = step.holdFor.map { Double($0.components.seconds) }
+        timeoutSeconds = step.timeout.seconds; retries = step.retries; needs = step.needs
+        holdForSeconds = step.holdFor.map(\.seconds)
         destructive = step.destructive; option = step.option
     }
 }

@@ -156,11 +156,4 @@ struct OutputParsingTests {
         #expect(DockerEngine.demultiplex(body) == "INFO started\nERROR boom\n")
         #expect(DockerEngine.demultiplex(Array("plain tty output\n".utf8)) == "plain tty output\n")
     }
-
-    @Test("stream ids compare by time, then sequence")
-    func streamIDs() {
-        #expect(StackExecutor.streamID("1700000000000-1", isAtLeast: "1700000000000-0"))
-        #expect(!StackExecutor.streamID("1699999999999-9", isAtLeast: "1700000000000-0"))
-        #expect(StackExecutor.streamID("1700000000000-0", isAtLeast: "1700000000000-0"))
-    }
 }

@@ -1,0 +1,98 @@
+import EventBus
+import Foundation
+import Primitives
+import RedisClient
+import StackContract
+import TradingCore
+
+// The `redis` checks: ping, consumer-group lag, the event-flow probe, stream progress.
+
+extension StackExecutor {
+    func redis(_ check: RedisCheck, timeout: Duration) async throws -> CheckOutcome {
+        let connection = try await RedisConnection(stack.redis)
+        defer { Task { await connection.close() } }
+        switch check {
+        case .ping:
+            let start = ContinuousClock.now
+            let reply = try await connection.command("PING")
+            return reply == .status("PONG") ? .pass("\(stack.redis.endpoint) PONG in \((ContinuousClock.now - start).secondsText)")
+                : .fail("\(stack.redis.endpoint) answered \(reply) to PING")
+        case .lag(let streams, let maxLag):
+            var problems: [String] = []
+            var figures: [String: Double] = [:]
+            var groupsSeen = 0
+            for stream in streams.isEmpty ? BusStream.allCases.map(\.rawValue) : streams {
+                for group in try await connection.groups(of: stream) {
+                    groupsSeen += 1
+                    let lag = group.lag ?? 0
+                    figures["lag.\(stream).\(group.name)"] = Double(lag)
+                    figures["pending.\(stream).\(group.name)"] = Double(group.pending)
+                    if lag > maxLag { problems.append("\(group.name) is \(lag) entries behind on \(stream) (allowed \(maxLag))") }
+                    if group.pending > maxLag { problems.append("\(group.name) holds \(group.pending) unacknowledged entries of \(stream)") }
+                }
+            }
+            if groupsSeen == 0 { return .fail("no consumer group on any stream: are the services running against \(stack.redis.endpoint)?") }
+            return problems.isEmpty ? .pass("\(groupsSeen) consumer groups within \(maxLag) entries", figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+        case .eventFlow(let stream):
+            return try await eventFlow(stream: stream, connection: connection, timeout: timeout)
+        case .streamAdvances(let stream, let within):
+            let first = try await lastID(of: stream, connection)
+            let deadline = ContinuousClock.now + within
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(250))
+                let current = try await lastID(of: stream, connection)
+                if current != first { return .pass("\(stream) advanced from \(first ?? "empty") to \(current ?? "?")") }
+            }
+            return .fail("no new entry on \(stream) within \(within.secondsText) (last id \(first ?? "none")): is the feed running?")
+        }
+    }
+
+    private func lastID(of stream: String, _ connection: RedisConnection) async throws -> String? {
+        let reply = try await connection.command("XREVRANGE", stream, "+", "-", "COUNT", "1")
+        guard case .array(let entries) = reply, case .array(let entry)? = entries.first, case .bulk(let id)? = entry.first else { return nil }
+        return String(decoding: id, as: UTF8.self)
+    }
+
+    /// Seed §3.1 step 3, automated: a tagged probe tick is stored, seen on the pub/sub mirror, and then
+    /// delivered to and acknowledged by every consumer group of the stream.
+    private func eventFlow(stream: String, connection: RedisConnection, timeout: Duration) async throws -> CheckOutcome {
+        // Its own deadline ends well inside the step's, so a slow hop is reported by name, not as a bare timeout.
+        let deadline = ContinuousClock.now + timeout - max(.seconds(1), timeout / 4)
+        let groups = try await connection.groups(of: stream)
+        guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
+        let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
+        let tick = MarketTick(id: probeID, symbol: "CDBPROBE", price: 1, quantity: 0, eventTime: Date(), source: .probe)
+        let subscription = try await RedisSubscription(stack.redis, channels: [stream])
+        defer { subscription.close() }
+        let start = ContinuousClock.now
+        // Published the way the services publish (entry field, XADD and PUBLISH in one pipeline); trims nothing.
+        let entryID = try await EventPublisher(redis: stack.redis, maxLength: nil).publish(stream, payload: tick.busJSON())
+        var hops = ["stored as \(entryID)"]
+        let mirrored = await withDeadline(.seconds(3), fallback: false) {
+            do {
+                for try await message in subscription.messages where message.text.contains(probeID) { return true }
+            } catch {}
+            return false
+        }
+        guard mirrored else { return .fail("probe \(probeID) stored as \(entryID) but never seen on the \(stream) pub/sub channel") }
+        hops.append("pub/sub mirror in \((ContinuousClock.now - start).secondsText)")
+        let probeEntry = StreamID(entryID) ?? .zero
+        var waiting = Set(groups.map(\.name))
+        while !waiting.isEmpty, ContinuousClock.now < deadline {
+            for group in try await connection.groups(of: stream) where waiting.contains(group.name) {
+                let delivered = (StreamID(group.lastDeliveredID) ?? .zero) >= probeEntry
+                let pending = try await connection.pending(stream, group: group.name)
+                let stillPending = pending.smallestID.flatMap { StreamID($0) }.map { probeEntry >= $0 } ?? false
+                if delivered && !stillPending {
+                    waiting.remove(group.name)
+                    hops.append("\(group.name) acknowledged in \((ContinuousClock.now - start).secondsText)")
+                }
+            }
+            if !waiting.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        guard waiting.isEmpty else {
+            return .fail("probe \(probeID) (\(entryID)) not acknowledged by \(waiting.sorted().joined(separator: ", ")) within \(timeout.secondsText); " + hops.joined(separator: ", "))
+        }
+        return .pass("probe \(probeID): " + hops.joined(separator: ", "), figures: ["probe_ms": (ContinuousClock.now - start).milliseconds])
+    }
+}
