@@ -52,22 +52,29 @@ let package = Package(
         // glibc's GNU extensions (malloc_trim, pthread_setname_np); part of libc, nothing to install.
         .systemLibrary(name: "CGNUExtensions"),
 
-        .target(name: "DedicatedThread", dependencies: ["CGNUExtensions"], swiftSettings: strict),
+        /// The primitives everything shares, each written once: the dedicated-thread executor and OSThread, a bounded
+        /// channel, the retry backoff, a deadline that cancels, Duration conversions, the Redis stream id. No Foundation.
+        .target(name: "Primitives", dependencies: ["CGNUExtensions"], swiftSettings: strict),
         /// Trimming and fixed-decimal formatting without Foundation: the service modules import FoundationEssentials
         /// only, so no service binary links ICU or swift-corelibs-foundation.
         .target(name: "PlainText", swiftSettings: strict),
-        .target(name: "PostgresClient", dependencies: ["CLibPQ", "DedicatedThread", "PlainText"], swiftSettings: strict),
-        .target(name: "RedisClient", dependencies: ["CHiredis", "DedicatedThread", "PlainText"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "Primitives", "PlainText"], swiftSettings: strict),
+        .target(name: "RedisClient", dependencies: ["CHiredis", "Primitives", "PlainText"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "Primitives"], swiftSettings: strict),
         .target(name: "YAMLParser", dependencies: ["CYAML"], swiftSettings: strict),
 
         /// Pure trading logic: events, strategy, sizing, risk rules, paper fills, accounting, metrics. No I/O.
         .target(name: "TradingCore", dependencies: ["PlainText"], swiftSettings: strict),
+        /// What the services and cdbctl agree on: the bus streams (and which are persisted), the entry field, the
+        /// /health and /status documents, the settings and their reader. FoundationEssentials only, no I/O.
+        .target(name: "StackContract", dependencies: ["TradingCore", "PlainText"], swiftSettings: strict),
+        /// Publishing on the bus (XADD + PUBLISH mirror): the services' publisher and cdbctl's probe share it.
+        .target(name: "EventBus", dependencies: ["RedisClient", "StackContract"], swiftSettings: strict),
 
         .target(
             name: "ServiceHost",
             dependencies: [
-                "RedisClient", "CGNUExtensions", "PlainText",
+                "RedisClient", "CGNUExtensions", "PlainText", "Primitives", "StackContract", "EventBus",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,7 +88,7 @@ let package = Package(
         .target(
             name: "MarketFeed",
             dependencies: [
-                "TradingCore", "PlainText",
+                "TradingCore", "PlainText", "Primitives",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,14 +98,14 @@ let package = Package(
             swiftSettings: strict
         ),
         /// The database side: versioned migrations, the runbook's schema and queries, idempotent batch persistence.
-        .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore", "PlainText"], swiftSettings: strict),
+        .target(name: "TradeStore", dependencies: ["PostgresClient", "TradingCore", "PlainText", "StackContract"], swiftSettings: strict),
         /// The trading stages wired to the bus (cdb_core, cdb_risk, cdb_execution) and the event envelope they share.
         /// Each executable is a thin main over one stage. The feed and the writer have targets of their own, so
         /// only cdb_ws links the WebSocket/TLS/protobuf stack and only cdb_db_writer links libpq: a service's
         /// idle memory grows with every library it loads.
         .target(
             name: "TradingServices",
-            dependencies: ["TradingCore", "ServiceHost", "RedisClient", "PlainText",
+            dependencies: ["TradingCore", "ServiceHost", "RedisClient", "PlainText", "Primitives", "StackContract", "EventBus",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
@@ -106,7 +113,7 @@ let package = Package(
         /// cdb_ws's stage: ticks from a feed onto `market_data`.
         .target(
             name: "MarketDataService",
-            dependencies: ["TradingCore", "MarketFeed", "ServiceHost", "PlainText",
+            dependencies: ["TradingCore", "MarketFeed", "ServiceHost", "PlainText", "Primitives", "StackContract", "EventBus",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
@@ -114,7 +121,7 @@ let package = Package(
         /// cdb_db_writer's stage: the persisted streams into PostgreSQL.
         .target(
             name: "PersistenceService",
-            dependencies: ["TradingCore", "TradeStore", "PostgresClient", "ServiceHost", "RedisClient",
+            dependencies: ["TradingCore", "TradeStore", "PostgresClient", "ServiceHost", "RedisClient", "Primitives", "StackContract",
                            .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict
         ),
@@ -124,22 +131,22 @@ let package = Package(
         .target(name: "LocalServers", dependencies: ["ChildProcesses", "PostgresClient", "RedisClient"], swiftSettings: strict),
 
         /// The executable runbook: settings, checks, decisions, reports. `cdbctl` is a thin front over it.
-        .target(name: "Runbook", dependencies: ["ServiceHost", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser", "ChildProcesses", "TradingCore", "TradeStore",
+        .target(name: "Runbook", dependencies: ["StackContract", "EventBus", "Primitives", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser", "ChildProcesses", "TradingCore", "TradeStore",
                                                 .product(name: "Mustache", package: "swift-mustache")], swiftSettings: strict),
 
         .executableTarget(
             name: "cdbctl",
-            dependencies: ["Runbook", "ServiceHost", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runbook", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed", "PlainText"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(name: "cdb_core", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(name: "cdb_risk", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict, linkerSettings: serviceLinking),
-        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "PersistenceService", "TradeStore", "PostgresClient"], swiftSettings: strict, linkerSettings: serviceLinking),
+        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "PersistenceService", "TradeStore", "PostgresClient", "StackContract"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(
             name: "cdb-bench",
-            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "TradingCore", "TradingServices", "PersistenceService",
+            dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "StackContract", "EventBus", "Primitives", "TradingCore", "TradingServices", "PersistenceService",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
@@ -150,19 +157,19 @@ let package = Package(
         .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: strict),
         .testTarget(name: "SharedTestDataTests", dependencies: ["SharedTestData"], swiftSettings: strict),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
         .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser", "SharedTestData"], swiftSettings: strict),
-        .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore"], swiftSettings: strict),
+        .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",
-            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "TradeStore", "TradingServices",
+            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "StackContract", "TradeStore", "TradingServices",
                            "PersistenceService", "MarketFeed", "SharedTestData"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "MarketFeedTests",
             dependencies: [
-                "MarketFeed", "TradingCore", "ChildProcesses", "SharedTestData",
+                "MarketFeed", "TradingCore", "ChildProcesses", "Primitives", "SharedTestData",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -185,9 +192,12 @@ let package = Package(
         ),
         .testTarget(name: "YAMLParserTests", dependencies: ["YAMLParser"], swiftSettings: strict),
         .testTarget(name: "PlainTextTests", dependencies: ["PlainText"], swiftSettings: strict),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strict),
+        /// The catalogue against .env.example, checks/env.yaml and the compose file's defaults.
+        .testTarget(name: "StackContractTests", dependencies: ["StackContract", "YAMLParser"], swiftSettings: strict),
         .testTarget(
             name: "ServiceHostTests",
-            dependencies: ["ServiceHost", "HTTPClient", "LocalServers",
+            dependencies: ["ServiceHost", "StackContract", "EventBus", "HTTPClient", "LocalServers",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict

@@ -3,9 +3,9 @@
 # as single-quoted assignments, so no value is ever run by a shell. Never `. .env`.
 #   cdb_cdbctl                      prints the cdbctl to use: $CDBCTL when set (the tests' debug build), else the
 #                                   release build, built (or brought up to date) first
-#   cdb_load_env FILE [NAME ...]    exports the named settings (every key of FILE without names); a missing FILE
-#                                   exports the names from the process environment alone; a broken FILE fails
-#                                   with its located errors
+#   cdb_load_env FILE [NAME ...]    exports the named settings (every key of FILE without names); with no FILE
+#                                   the process environment is all there is, and nothing changes; a broken FILE
+#                                   fails with its located errors
 #   cdb_setting FILE NAME           prints one setting's value (the same reader; nothing exported)
 
 cdb_cdbctl() {
@@ -13,6 +13,7 @@ cdb_cdbctl() {
   local root log
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   log=$(mktemp)
+  [ -x "$root/.build/release/cdbctl" ] || echo "env: building cdbctl, the .env reader (release; the first build takes minutes)" >&2
   if ! (cd "$root" && swift build -c release --static-swift-stdlib --product cdbctl) >"$log" 2>&1; then
     grep -E "error" "$log" >&2 || tail -n 20 "$log" >&2
     rm -f "$log"
@@ -26,14 +27,10 @@ cdb_cdbctl() {
 cdb_load_env() {
   local file=$1 cdbctl assignments
   shift
+  # No file: the settings are what the process environment already holds.
+  [ -f "$file" ] || return 0
   cdbctl=$(cdb_cdbctl) || return 1
-  if [ -f "$file" ]; then
-    assignments=$("$cdbctl" env export --env-file "$file" "$@") || return 1
-  else
-    [ $# -gt 0 ] || return 0
-    # No file: only what the process environment has (cdbctl would otherwise fall back to ./.env).
-    assignments=$("$cdbctl" env export --env-file /dev/null "$@") || return 1
-  fi
+  assignments=$("$cdbctl" env export --env-file "$file" "$@") || return 1
   # Every value is single-quoted by cdbctl and every name checked against [A-Za-z_][A-Za-z0-9_]*.
   set -a
   eval "$assignments"

@@ -33,7 +33,11 @@ run_phase() { # cdbctl, phase words..., --, cdbctl options...
   return "$status"
 }
 # What a failed phase said about itself: its failed items, its verdict line, cdbctl's own messages.
-reasons() { grep -E '(^| )(FAIL|NO-GO|CRITICAL)( |$)|^cdbctl: |^[^ ]+:[0-9]+: |: (FAIL|NO-GO)$' "$phase_output" | sed 's/^/    /' | head -n 20; }
+# Progress lines (`cdbctl: unit-tests 3m13s building 71/623`) are left out: they say how far it got, not why it failed.
+reasons() {
+  grep -vE '^cdbctl: [A-Za-z0-9_-]+ (([0-9]+h)?([0-9]+m)?[0-9]+s |done after )' "$phase_output" \
+    | grep -E '(^| )(FAIL|NO-GO|CRITICAL)( |$)|^cdbctl: |^[^ ]+:[0-9]+: |: (FAIL|NO-GO)$' | sed 's/^/    /' | head -n 20
+}
 
 runbook() {
   local cdbctl status failed=0 verdicts=() phase
@@ -65,7 +69,13 @@ runbook() {
 }
 
 case "${1:-}" in
-  "") bash scripts/stack.sh up; runbook ;;
+  "")
+    bash scripts/stack.sh up
+    # The preflight runs the unit and integration suites: build them now, in plain sight, so its test steps time
+    # the tests and not a first debug build (on two busy cores that alone can take longer than a step's timeout).
+    echo "run: building the test suites (debug)…"
+    swift build --build-tests 2>&1 | grep -E "error|warning: .*Sources/|Build complete" || true
+    runbook ;;
   runbook) shift; runbook "$@" ;;
 esac
 state="$root/.run"

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Primitives
 
 /// One HTTP request: where, how long to wait, and over which transport.
 public struct HTTPRequest: Sendable {
@@ -81,7 +82,7 @@ public struct HTTPClient: Sendable {
         // A thread of its own per transfer: on Linux the global dispatch queues share their (core-sized)
         // width with Swift's cooperative pool, so blocking there can starve every async task.
         let result: Result<HTTPResponse, HTTPTransferError> = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: Self.perform(request)) }.start()
+            OSThread.detach(name: "http transfer") { continuation.resume(returning: Self.perform(request)) }
         }
         return try result.get()
     }
@@ -159,9 +160,9 @@ public struct HTTPClient: Sendable {
             totalTime: timing(handle, CURLINFO_TOTAL_TIME_T)))
     }
 
+    /// Whole milliseconds, at least 1: curl reads a 0 timeout as "none".
     private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+        max(1, Int(duration.milliseconds))
     }
 
     private static func timing(_ handle: UnsafeMutableRawPointer, _ info: CURLINFO) -> Duration {

@@ -3,13 +3,15 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EventBus
 import PlainText
 import Logging
 import MarketFeed
+import Primitives
 import Prometheus
 import ServiceHost
 import ServiceLifecycle
-import Synchronization
+import StackContract
 import TradingCore
 
 /// cdb_ws's work: ticks from a feed onto `market_data`.
@@ -27,6 +29,8 @@ public struct FeedStage: Service {
     private let published: Counter
     private let hopLatency: DurationHistogram?
     private let queueLimit = 4_096
+    /// Between attempts to publish a batch while Redis is away: 100 ms doubling to 5 s.
+    private static let publishBackoff = Backoff(initialDelay: .milliseconds(100), maxDelay: .seconds(5))
 
     /// `liveEventTimes`: the ticks carry the time they happened (live exchange, synthetic, a replay
     /// re-stamped at emission), so exchange → publish is a latency; a replay's recorded times are not.
@@ -39,23 +43,25 @@ public struct FeedStage: Service {
     }
 
     public func run() async throws {
-        let queue = TickQueue(limit: queueLimit)
+        // A tick the feed handed over is published even while a shutdown stops the feed (`.completesSend`).
+        let queue = BoundedChannel<MarketTick>(capacity: queueLimit, senderCancellation: .completesSend)
         let completion = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                while let batch = await queue.next() {
+                while let batch = try await queue.nextBatch() {
                     let events = batch.map { (BusStream.marketData.rawValue, $0.busJSON()) }
                     // Redis away (restart, network): keep the batch and retry, so no tick is dropped and the
                     // bounded queue slows the feed meanwhile; a shutdown cancels the wait.
-                    var delay = Duration.milliseconds(100)
+                    var failures = 0
                     while true {
                         do {
                             try await publisher.publish(events)
                             break
                         } catch {
+                            failures += 1
+                            let delay = Self.publishBackoff.delay(afterFailures: failures)
                             logger.error("publishing market data failed, retrying", metadata: [
                                 "ticks": "\(batch.count)", "error": "\(error)", "retry_in_ms": "\(Int(delay.milliseconds))"])
                             try await Task.sleep(for: delay)
-                            delay = min(delay * 2, .seconds(5))
                         }
                     }
                     published.increment(by: Int64(batch.count))
@@ -67,7 +73,7 @@ public struct FeedStage: Service {
             }
             defer { queue.finish() }
             let completion = try await cancelWhenGracefulShutdown {
-                try await feed.run { tick in await queue.push(tick) }
+                try await feed.run { tick in try await queue.send(tick) }
             }
             queue.finish()
             try await group.waitForAll()
@@ -89,81 +95,5 @@ public struct FeedStage: Service {
             let last = monitor.timeSinceLastTick().map { "\($0.seconds.fixed(0)) s" } ?? "ever"
             return DependencyState(status: .stale, detail: "no tick for \(last) (DATA_STALE_TIMEOUT_SEC \(Int(timeout.seconds)))")
         }
-    }
-}
-
-/// Ticks between the feed and the publisher task: the publisher takes everything queued at once;
-/// the feed waits while the queue is full.
-private final class TickQueue: Sendable {
-    private struct State {
-        var ticks: [MarketTick] = []
-        var finished = false
-        var consumer: CheckedContinuation<Void, Never>?
-        var producers: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-    private let limit: Int
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    /// Queues a tick; waits first while the queue is full.
-    func push(_ tick: MarketTick) async {
-        let full = state.withLock { $0.ticks.count >= limit && !$0.finished }
-        if full {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    guard state.ticks.count >= limit && !state.finished else { return true }
-                    state.producers.append(continuation)
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
-        let consumer = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.ticks.append(tick)
-            defer { state.consumer = nil }
-            return state.consumer
-        }
-        consumer?.resume()
-    }
-
-    /// Everything queued, waiting for at least one tick; nil once finished and drained.
-    func next() async -> [MarketTick]? {
-        while true {
-            let (batch, done, producers) = state.withLock { state -> ([MarketTick], Bool, [CheckedContinuation<Void, Never>]) in
-                let batch = state.ticks
-                state.ticks.removeAll(keepingCapacity: true)
-                let producers = state.producers
-                state.producers.removeAll()
-                return (batch, state.finished, producers)
-            }
-            producers.forEach { $0.resume() }
-            if !batch.isEmpty { return batch }
-            if done { return nil }
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state -> Bool in
-                    guard state.ticks.isEmpty && !state.finished else { return true }
-                    state.consumer = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        }
-    }
-
-    /// No more ticks will come; the publisher drains what is queued and stops.
-    func finish() {
-        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.finished = true
-            var waiting = state.producers
-            state.producers.removeAll()
-            if let consumer = state.consumer { waiting.append(consumer) }
-            state.consumer = nil
-            return waiting
-        }
-        waiting.forEach { $0.resume() }
     }
 }

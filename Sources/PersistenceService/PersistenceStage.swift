@@ -5,9 +5,11 @@ import Foundation
 #endif
 import Logging
 import PostgresClient
+import Primitives
 import Prometheus
 import RedisClient
 import ServiceHost
+import StackContract
 import TradeStore
 
 /// cdb_db_writer's work: every persisted stream into PostgreSQL, in idempotent batches.
@@ -16,9 +18,6 @@ import TradeStore
 /// (rows are keyed by event id). An entry that cannot be decoded is logged, counted and acknowledged,
 /// so one bad event cannot block its stream forever.
 public actor PersistenceStage {
-    /// The streams written to the database.
-    public static let streams: [BusStream] = [.signals, .orders, .orderResults, .trades, .portfolioSnapshots, .riskEvents]
-
     private let store: TradeStore
     private let logger: Logger
     private let written: Counter

@@ -1,5 +1,5 @@
 import CLibPQ
-import DedicatedThread
+import Primitives
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -25,6 +25,9 @@ public actor PostgresConnection {
     private var inTransaction = false
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Between reconnect attempts within `reconnectWindow`: 100 ms doubling to 2 s.
+    private static let reconnectBackoff = Backoff(initialDelay: .milliseconds(100), maxDelay: .seconds(2))
 
     /// Connects once (no retries) and fails with a message naming the server and the cause.
     public init(_ configuration: PostgresConfiguration) async throws(PostgresError) {
@@ -196,15 +199,16 @@ public actor PostgresConnection {
         }
         close()
         let deadline = ContinuousClock.now + configuration.reconnectWindow
-        var delay = Duration.milliseconds(100)
+        var failures = 0
         while true {
             do {
                 try open()
                 if let connection { return connection }
             } catch {
+                failures += 1
+                let delay = Self.reconnectBackoff.delay(afterFailures: failures)
                 if ContinuousClock.now + delay > deadline { throw error }
                 OSThread.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
             }
         }
     }

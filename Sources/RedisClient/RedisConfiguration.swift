@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Primitives
 
 /// Where a Redis server is and how long to wait for it.
 public struct RedisConfiguration: Sendable, Equatable {
@@ -67,13 +68,8 @@ public struct RedisConfiguration: Sendable, Equatable {
 }
 
 extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
-
     var timeval: timeval {
-        let micros = Int(timeInterval * 1_000_000)
+        let micros = Int(seconds * 1_000_000)
         return Glibc.timeval(tv_sec: micros / 1_000_000, tv_usec: micros % 1_000_000)
     }
 }

@@ -1,5 +1,5 @@
 import CHiredis
-import DedicatedThread
+import Primitives
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -22,6 +22,9 @@ public actor RedisConnection {
     private var encoded: [UInt8] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Between reconnect attempts within `reconnectWindow`: 50 ms doubling to 1 s.
+    private static let reconnectBackoff = Backoff(initialDelay: .milliseconds(50), maxDelay: .seconds(1))
 
     /// Connects, authenticates and selects the database; fails at once (no retries) with a located error.
     public init(_ configuration: RedisConfiguration) async throws(RedisError) {
@@ -114,15 +117,16 @@ public actor RedisConnection {
         if let context { return context }
         // Reconnect after a loss, backing off so a restarting server is not hammered.
         let deadline = ContinuousClock.now + configuration.reconnectWindow
-        var delay = Duration.milliseconds(50)
+        var failures = 0
         while true {
             do {
                 try openContext()
                 if let context { return context }
             } catch {
+                failures += 1
+                let delay = Self.reconnectBackoff.delay(afterFailures: failures)
                 if ContinuousClock.now + delay > deadline { throw error }
                 OSThread.sleep(for: delay)
-                delay = min(delay * 2, .seconds(1))
             }
         }
     }

@@ -1,3 +1,5 @@
+import Primitives
+
 /// One entry of a Redis stream: its id and its field/value pairs.
 public struct StreamEntry: Sendable, Equatable {
     public var id: String
@@ -84,7 +86,7 @@ extension RedisConnection {
         group: String, consumer: String, streams: [String], count: Int, block: Duration?, startID: String = ">"
     ) throws(RedisError) -> [(stream: String, entries: [StreamEntry])] {
         var arguments: [any RedisArgument] = ["XREADGROUP", "GROUP", group, consumer, "COUNT", count]
-        if let block { arguments += ["BLOCK", Int(block.timeInterval * 1000)] }
+        if let block { arguments += ["BLOCK", Int(block.milliseconds)] }
         arguments.append("STREAMS")
         arguments += streams.map { $0 as any RedisArgument }
         arguments += streams.map { _ in startID as any RedisArgument }
@@ -126,7 +128,7 @@ extension RedisConnection {
     public func autoClaim(
         _ stream: String, group: String, consumer: String, minIdle: Duration, start: String = "0-0", count: Int = 100
     ) throws(RedisError) -> AutoClaimResult {
-        let idle = Int(minIdle.timeInterval * 1000)
+        let idle = Int(minIdle.milliseconds)
         let reply = try command("XAUTOCLAIM", stream, group, consumer, idle, start, "COUNT", count)
         // Redis 6.2 answers [next, entries]; Redis 7 adds the ids of entries deleted meanwhile.
         guard let parts = reply.array, parts.count >= 2, let next = parts[0].string, let entries = parts[1].array else {

@@ -1,5 +1,5 @@
 import CHiredis
-import DedicatedThread
+import Primitives
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -112,51 +112,22 @@ public struct EnvFile: Sendable, Equatable {
         switch raw.first {
         case "'":
             // Literal but for \' (both versions read a quote); \\ is one backslash to v1, two to v2.
-            var value = ""
-            var index = raw.index(after: raw.startIndex)
-            while index < raw.endIndex {
-                let character = raw[index]
-                if character == "'" {
-                    try checkTrailing(raw[raw.index(after: index)...], key: key)
-                    return value
+            return try quoted(raw, key: key) { next throws(LineError) in
+                switch next {
+                case "'": return ("'", true)
+                case "\\": throw LineError(message: "\\\\ in the single-quoted value of \(key): compose v1 reads one backslash, v2 two; write it once, or use double quotes")
+                default: return ("\\", false)
                 }
-                let next = raw.index(after: index)
-                if character == "\\", next < raw.endIndex, raw[next] == "'" || raw[next] == "\\" {
-                    guard raw[next] == "'" else {
-                        throw LineError(message: "\\\\ in the single-quoted value of \(key): compose v1 reads one backslash, v2 two; write it once, or use double quotes")
-                    }
-                    value.append("'")
-                    index = raw.index(after: next)
-                    continue
-                }
-                value.append(character)
-                index = next
             }
-            throw LineError(message: "unterminated ' quote in the value of \(key) (values span one line)")
         case "\"":
-            var value = ""
-            var index = raw.index(after: raw.startIndex)
-            while index < raw.endIndex {
-                let character = raw[index]
-                if character == "\"" {
-                    try checkTrailing(raw[raw.index(after: index)...], key: key)
-                    return try interpolate(value, key: key, earlier: earlier)
+            let escaped = try quoted(raw, key: key) { next throws(LineError) in
+                guard let next, next == "\"" || next == "\\" else {
+                    throw LineError(message: "unsupported escape \\\(next.map(String.init) ?? "") in the value of \(key): only \\\" and \\\\ read the same in compose v1 and v2")
                 }
-                if character == "\\" {
-                    let next = raw.index(after: index)
-                    guard next < raw.endIndex, raw[next] == "\"" || raw[next] == "\\" else {
-                        let escape = next < raw.endIndex ? "\\\(raw[next])" : "\\"
-                        throw LineError(message: "unsupported escape \(escape) in the value of \(key): only \\\" and \\\\ read the same in compose v1 and v2")
-                    }
-                    // Kept escaped until interpolation, so an escaped character is never taken for syntax.
-                    value.append("\\"); value.append(raw[next])
-                    index = raw.index(after: next)
-                    continue
-                }
-                value.append(character)
-                index = raw.index(after: index)
+                // Kept escaped until interpolation, so an escaped character is never taken for syntax.
+                return ("\\\(next)", true)
             }
-            throw LineError(message: "unterminated \" quote in the value of \(key) (values span one line)")
+            return try interpolate(escaped, key: key, earlier: earlier)
         default:
             var value = raw
             if let comment = value.indices.first(where: { value[$0] == "#" && $0 > value.startIndex && [" ", "\t"].contains(value[value.index(before: $0)]) }) {
@@ -169,6 +140,28 @@ public struct EnvFile: Sendable, Equatable {
             let trimmed = String(value.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
             return try interpolate(trimmed.replacing("\\", with: "\\\\"), key: key, earlier: earlier)
         }
+    }
+
+    /// The text between `raw`'s opening quote and its closing one; `escape` decides what a backslash followed by
+    /// a character (nil at the end of the line) stands for, and whether that character is used up with it.
+    static func quoted(_ raw: Substring, key: String,
+                       escape: (Character?) throws(LineError) -> (text: String, consumesNext: Bool)) throws(LineError) -> String {
+        let quote = raw[raw.startIndex]
+        var value = ""
+        var index = raw.index(after: raw.startIndex)
+        while index < raw.endIndex {
+            let character = raw[index]
+            let next = raw.index(after: index)
+            if character == quote {
+                try checkTrailing(raw[next...], key: key)
+                return value
+            }
+            guard character == "\\" else { value.append(character); index = next; continue }
+            let (text, consumesNext) = try escape(next < raw.endIndex ? raw[next] : nil)
+            value += text
+            index = consumesNext ? raw.index(after: next) : next
+        }
+        throw LineError(message: "unterminated \(quote) quote in the value of \(key) (values span one line)")
     }
 
     /// After a closing quote only white space and a comment may follow.

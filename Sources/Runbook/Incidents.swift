@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// One incident as the history keeps it: which playbook, for which service, when.
 public struct IncidentEntry: Sendable, Codable, Equatable {
@@ -45,7 +46,7 @@ public struct IncidentHistory: Sendable {
 
     /// Earlier incidents of the same kind and service within `window` before `entry`.
     public func earlier(than entry: IncidentEntry, within window: Duration) -> [IncidentEntry] {
-        let seconds = Double(window.components.seconds)
+        let seconds = window.seconds
         return entries().filter {
             $0.id != entry.id && $0.kind == entry.kind && $0.service == entry.service
                 && $0.time <= entry.time && entry.time.timeIntervalSince($0.time) <= seconds

@@ -1,5 +1,5 @@
 import Foundation
-import ServiceHost
+import Primitives
 import Synchronization
 
 /// How a running `command` step is getting on: what an observer of the executor is told while it runs.
@@ -176,7 +176,7 @@ public final class ProgressDisplay: Sendable {
     public static func standardError() -> ProgressDisplay {
         let terminal = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
         return ProgressDisplay(mode: terminal ? .terminal(width: terminalWidth()) : .log(every: .seconds(30)),
-                               write: ServiceLogHandler.writeToStandardError)
+                               write: StandardError.write)
     }
 
     public func update(_ progress: StepProgress) {

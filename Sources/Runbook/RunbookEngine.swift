@@ -1,5 +1,5 @@
 import Foundation
-import ServiceHost
+import Primitives
 
 /// How a step ended.
 public enum StepStatus: String, Sendable, Codable {
@@ -194,7 +194,7 @@ extension StepResult {
 extension Duration {
     /// `1.5s`, `5m`, `4h`: how durations read in messages.
     public var secondsText: String {
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let seconds = self.seconds
         if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
         if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }

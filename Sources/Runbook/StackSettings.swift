@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 import RedisClient
-import ServiceHost
+import StackContract
 
 /// Where the stack's parts are, read from the environment (and `.env`) with the runbook's names and defaults.
 public struct StackSettings: Sendable {
@@ -14,28 +14,27 @@ public struct StackSettings: Sendable {
     public init(environment: [String: String]) throws(ConfigurationError) {
         let reader = EnvironmentReader(environment)
         // The host's view of the stack: published ports on loopback, not the in-network names (REDIS_HOST=cdb_redis).
-        let host = reader.string("CDB_HOST", default: "127.0.0.1")
+        let host = reader.read(.cdbHost)
         redis = RedisConfiguration(
-            host: host, port: reader.port("REDIS_PORT", default: 6379),
-            password: reader.secret("REDIS_PASSWORD", default: ""), database: reader.integer("REDIS_DB", default: 0, range: 0...15),
+            host: host, port: reader.read(.redisPort),
+            password: reader.credential(.redisPassword), database: reader.read(.redisDB),
             connectTimeout: .seconds(2), commandTimeout: .seconds(3), reconnectWindow: .zero, clientName: "cdbctl")
         postgres = PostgresConfiguration(
-            host: host, port: reader.port("POSTGRES_PORT", default: 5432),
-            user: reader.string("POSTGRES_USER", default: "claire_user"), password: reader.secret("POSTGRES_PASSWORD", default: ""),
-            database: reader.string("POSTGRES_DB", default: "claire_de_binare"), connectTimeoutSeconds: 3,
+            host: host, port: reader.read(.postgresPort),
+            user: reader.read(.postgresUser), password: reader.credential(.postgresPassword),
+            database: reader.read(.postgresDB), connectTimeoutSeconds: 3,
             reconnectWindow: .zero, applicationName: "cdbctl")
         if redis.password?.isEmpty == true { redis.password = nil }
         if postgres.password?.isEmpty == true { postgres.password = nil }
-        services = Self.serviceDefaults.map { name, variable, port in
-            (name, "http://\(host):\(reader.port(variable, default: port))")
+        services = Self.servicePorts.map { name, port in
+            (name, "http://\(host):\(reader.read(port))")
         }
         try reader.finish()
     }
 
-    /// Service name, the variable holding its published port, and the runbook's port.
-    static let serviceDefaults: [(String, String, Int)] = [
-        ("cdb_ws", "CDB_WS_PORT", 8000), ("cdb_core", "CDB_CORE_PORT", 8001), ("cdb_risk", "CDB_RISK_PORT", 8002),
-        ("cdb_execution", "CDB_EXECUTION_PORT", 8003), ("cdb_db_writer", "CDB_DB_WRITER_PORT", 8004),
+    /// Each service and the setting holding its published port (the runbook's 8000-8004 by default).
+    static let servicePorts: [(String, Setting<Int>)] = [
+        ("cdb_ws", .wsPort), ("cdb_core", .corePort), ("cdb_risk", .riskPort), ("cdb_execution", .executionPort), ("cdb_db_writer", .dbWriterPort),
     ]
 }
 

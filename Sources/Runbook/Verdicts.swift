@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 
 /// What a phase command decided, by the word written in its record, the audit log and its last output line
 /// (`go: NO-GO`); scripts and tests match these words, so they never change.
@@ -66,7 +67,7 @@ public struct GoDecision: Sendable, Equatable {
         var warnings: [String] = []
         if let preflight {
             let age = now.timeIntervalSince(preflight.finishedAt)
-            if age > Double(maxAge.components.seconds) {
+            if age > maxAge.seconds {
                 reasons.append("preflight: last run \(Self.hours(age)) ago, older than the allowed \(maxAge.secondsText): run cdbctl preflight again")
             }
             for result in preflight.results where result.status != .pass {

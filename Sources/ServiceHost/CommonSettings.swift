@@ -1,24 +1,5 @@
 import RedisClient
-
-/// The version every service and cdbctl report.
-public enum CDBVersion {
-    public static let current = "0.1.0"
-}
-
-/// The streams of the event bus (each mirrored on the Pub/Sub channel of the same name).
-public enum BusStream: String, CaseIterable, Sendable {
-    case marketData = "market_data"
-    case signals
-    case orders
-    case orderResults = "order_results"
-    case trades
-    case portfolioSnapshots = "portfolio_snapshots"
-    case riskEvents = "risk_events"
-    case alerts
-
-    /// The entry field that carries the event's JSON.
-    public static let eventField = "event"
-}
+import StackContract
 
 /// The settings every service reads, with the runbook's names.
 public struct CommonSettings: Sendable {
@@ -30,21 +11,21 @@ public struct CommonSettings: Sendable {
     public var streamMaxLength: Int
     /// The consumer name in every group; stable across restarts so pending entries are found again.
     public var consumerName: String
-    /// glibc malloc arenas (`MALLOC_ARENA_MAX`, 1-64; default 1): see `MemoryRelease`.
+    /// glibc malloc arenas (`MALLOC_ARENA_MAX`): see `MemoryRelease`.
     public var mallocArenas: Int
 
     /// Reads `HTTP_PORT`, `REDIS_HOST/PORT/PASSWORD/DB`, `LOG_LEVEL`, `STREAM_MAXLEN`, `CONSUMER_NAME`, `MALLOC_ARENA_MAX`.
     public init(reader: EnvironmentReader, service: String, defaultPort: Int) {
         self.service = service
-        httpPort = reader.port("HTTP_PORT", default: defaultPort)
-        let password = reader.secret("REDIS_PASSWORD", default: "")
+        httpPort = reader.read(.httpPort, default: defaultPort)
+        let password = reader.read(.redisPassword)
         redis = RedisConfiguration(
-            host: reader.string("REDIS_HOST", default: "127.0.0.1"), port: reader.port("REDIS_PORT", default: 6379),
-            password: password.isEmpty ? nil : password, database: reader.integer("REDIS_DB", default: 0, range: 0...15),
+            host: reader.read(.redisHost), port: reader.read(.redisPort),
+            password: password.isEmpty ? nil : password, database: reader.read(.redisDB),
             connectTimeout: .seconds(3), commandTimeout: .seconds(5), reconnectWindow: .seconds(10), clientName: service)
-        logLevel = reader.choice("LOG_LEVEL", default: "info", allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
-        streamMaxLength = reader.integer("STREAM_MAXLEN", default: 1_000_000, range: 1_000...100_000_000)
-        consumerName = reader.string("CONSUMER_NAME", default: service)
-        mallocArenas = reader.integer("MALLOC_ARENA_MAX", default: MemoryRelease.defaultArenas, range: 1...64)
+        logLevel = reader.read(.logLevel)
+        streamMaxLength = reader.read(.streamMaxLength)
+        consumerName = reader.read(.consumerName, default: service)
+        mallocArenas = reader.read(.mallocArenaMax)
     }
 }

@@ -13,7 +13,6 @@ import Logging
 /// allocations a second, from few threads); a `malloc_trim(0)` every few seconds hands back the free pages.
 enum MemoryRelease {
     static let interval = Duration.seconds(5)
-    static let defaultArenas = 1
 
     /// Limits glibc to `arenas` arenas (`MALLOC_ARENA_MAX`, validated with the other settings); call early, before
     /// the service's threads allocate.

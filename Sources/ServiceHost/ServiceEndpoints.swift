@@ -6,23 +6,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Primitives
+import StackContract
 
 /// What a service shows on `/status`: any JSON document it likes.
 public typealias StatusProvider = @Sendable () async -> any Encodable & Sendable
-
-/// The body of `/health`: `{"status":"ok","service":…,"version":…}` plus each dependency's state.
-public struct HealthReport: Sendable, Codable, Equatable {
-    public var status: String
-    public var service: String
-    public var version: String
-    public var uptimeSeconds: Double
-    public var dependencies: [String: DependencyState]
-
-    enum CodingKeys: String, CodingKey {
-        case status, service, version, dependencies
-        case uptimeSeconds = "uptime_seconds"
-    }
-}
 
 /// The HTTP side of a service: `/health`, `/status`, `/metrics`, plus routes a service adds itself.
 public struct ServiceEndpoints: Sendable {
@@ -41,12 +29,15 @@ public struct ServiceEndpoints: Sendable {
         self.status = status
     }
 
-    /// Runs every check concurrently, each bounded by `timeout`; "ok" only when all are up.
+    /// Runs every check concurrently, each bounded by `timeout`; "ok" only when all are up. The answer comes on time
+    /// even while a probe sits in a blocking C call (a PING to a frozen Redis): that probe is cancelled and left to end.
     public func health(timeout: Duration = .seconds(2)) async -> HealthReport {
         let states = await withTaskGroup(of: (String, DependencyState).self) { group in
             for check in checks {
                 group.addTask {
-                    let state = await withDeadline(timeout, fallback: DependencyState(status: .down, detail: "no answer within \(timeout)")) {
+                    let state = await withDeadline(
+                        timeout, fallback: DependencyState(status: .down, detail: "no answer within \(timeout)"), waiting: .atMost(.zero)
+                    ) {
                         await check.probe()
                     }
                     return (check.name, state)

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import PlainText
+import Primitives
 import Logging
 
 /// One log line per event on stderr: `2026-01-02T03:04:05.678Z ERROR cdb_risk: message key=value`.
@@ -38,20 +39,7 @@ public struct ServiceLogHandler: LogHandler {
             line += " \(key)=\(redact("\(merged[key]!)"))"
         }
         line += "\n"
-        Self.writeToStandardError(line)
-    }
-
-    /// Writes `text` to file descriptor 2 in one `write(2)` (a log line is never interleaved with another); a
-    /// closed or broken stderr drops it, where FileHandle would trap. cdbctl's progress lines go the same way.
-    public static func writeToStandardError(_ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
+        StandardError.write(line)
     }
 
     /// `text` with every configured secret replaced by `***`.

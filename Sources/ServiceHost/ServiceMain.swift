@@ -6,9 +6,11 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import EventBus
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import StackContract
 
 /// What a service hands the host to run: its workers, health checks, status and any extra routes.
 public struct ServiceParts: Sendable {

@@ -8,7 +8,9 @@ import Glibc
 #endif
 import Hummingbird
 import Logging
+import Primitives
 import ServiceLifecycle
+import StackContract
 import UnixSignals
 
 /// Runs one service: its endpoints on `port` and its workers, until SIGTERM or SIGINT.
@@ -75,7 +77,7 @@ public enum ServiceBootstrap {
 
     /// Prints a configuration error the way every tool here does and exits 2.
     public static func exit(with error: ConfigurationError, service: String) -> Never {
-        ServiceLogHandler.writeToStandardError("\(service): \(error)\n")
+        StandardError.write("\(service): \(error)\n")
         Glibc.exit(ConfigurationError.exitCode)
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import Primitives
 import Prometheus
 import RedisClient
 import ServiceLifecycle
@@ -41,6 +42,9 @@ public struct StreamConsumer: Service {
 
     public typealias Handler = @Sendable ([StreamEntry]) async throws -> Void
 
+    /// Between attempts to get back to Redis: 100 ms doubling to 5 s, up to a fifth random.
+    static let reconnectBackoff = Backoff(initialDelay: .milliseconds(100), maxDelay: .seconds(5), jitter: 0.2)
+
     private let redis: RedisConfiguration
     private let settings: Settings
     private let handler: Handler
@@ -57,16 +61,17 @@ public struct StreamConsumer: Service {
     }
 
     public func run() async throws {
-        var backoff = Backoff()
+        var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let connection = try await RedisConnection(redis)
                 try await connection.createGroup(settings.stream, group: settings.group, startID: "0")
                 try await recoverPending(connection)
-                backoff.reset()
+                failures = 0
                 try await consume(connection)
             } catch {
-                let delay = backoff.next()
+                failures += 1
+                let delay = Self.reconnectBackoff.delay(afterFailures: failures)
                 logger.error("stream consumer failed, retrying", metadata: [
                     "stream": "\(settings.stream)", "error": "\(error)", "retry_in_ms": "\(Int(delay.milliseconds))"])
                 try? await Task.sleep(for: delay)
@@ -118,23 +123,8 @@ public struct StreamConsumer: Service {
 extension StreamEntry {
     /// How long before `now` Redis stored the entry (its id starts with the XADD time in ms).
     public func age(at now: Date) -> Duration? {
-        guard let dash = id.firstIndex(of: "-"), let milliseconds = Int64(id[..<dash]) else { return nil }
-        let elapsed = now.timeIntervalSince1970 * 1000 - Double(milliseconds)
+        guard let stored = StreamID(id) else { return nil }
+        let elapsed = now.timeIntervalSince1970 * 1000 - Double(stored.milliseconds)
         return .milliseconds(Int64(max(0, elapsed.rounded())))
-    }
-}
-
-/// Exponential backoff with jitter, 100 ms doubling to 5 s.
-struct Backoff {
-    private var attempt = 0
-
-    mutating func next() -> Duration {
-        defer { attempt += 1 }
-        let base = min(5000.0, 100.0 * pow(2.0, Double(attempt)))
-        return .milliseconds(Int64(base * Double.random(in: 0.8...1.2)))
-    }
-
-    mutating func reset() {
-        attempt = 0
     }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StackContract
 import TradingCore
 
 /// One event the db writer persists, tagged with its kind (and so with its stream and table).
@@ -20,21 +21,11 @@ public enum StoredEvent: Sendable, Equatable {
     /// From stream `risk_events`, into table `risk_events`.
     case riskRejection(RiskRejection)
 
-    /// The streams the store persists, by the name the services publish on.
-    public enum Stream: String, Sendable, CaseIterable {
-        case signals
-        case orders
-        case orderResults = "order_results"
-        case trades
-        case portfolioSnapshots = "portfolio_snapshots"
-        case riskEvents = "risk_events"
-    }
-
     /// Names of all persisted streams, for error messages and consumer-group set-up.
-    public static var streamNames: [String] { Stream.allCases.map(\.rawValue) }
+    public static var streamNames: [String] { BusStream.persisted.map(\.rawValue) }
 
     /// The stream this kind of event travels on.
-    public var stream: Stream {
+    public var stream: BusStream {
         switch self {
         case .signal: .signals
         case .order: .orders
@@ -82,25 +73,31 @@ public enum StoredEvent: Sendable, Equatable {
     }
 
     private static func decode(stream: String, json: [UInt8], decoder: JSONDecoder) throws(TradeStoreError) -> StoredEvent {
-        guard let kind = Stream(rawValue: stream) else { throw .unknownStream(stream) }
-        let decoded: StoredEvent
+        guard let kind = BusStream(rawValue: stream) else { throw .unknownStream(stream) }
+        let event: StoredEvent?
         do {
-            let data = Data(json)
-            switch kind {
-            case .signals: decoded = .signal(try decoder.decode(TradingSignal.self, from: data))
-            case .orders: decoded = .order(try decoder.decode(OrderRequest.self, from: data))
-            case .orderResults: decoded = .orderResult(try decoder.decode(OrderResult.self, from: data))
-            case .trades: decoded = .trade(try decoder.decode(ClosedTrade.self, from: data))
-            case .portfolioSnapshots: decoded = .portfolioSnapshot(try decoder.decode(PortfolioSnapshot.self, from: data))
-            case .riskEvents: decoded = .riskRejection(try decoder.decode(RiskRejection.self, from: data))
-            }
+            event = try Self.event(on: kind, from: Data(json), decoder: decoder)
         } catch let error as DecodingError {
             throw .undecodableEvent(stream: stream, problem: describe(error))
         } catch {
             throw .undecodableEvent(stream: stream, problem: String(describing: error))
         }
+        guard let decoded = event else { throw .unknownStream(stream) }
         try decoded.validate()
         return decoded
+    }
+
+    /// The event of an entry of `stream`; nil for a stream that has no kind of stored event.
+    private static func event(on stream: BusStream, from data: Data, decoder: JSONDecoder) throws -> StoredEvent? {
+        switch stream {
+        case .signals: .signal(try decoder.decode(TradingSignal.self, from: data))
+        case .orders: .order(try decoder.decode(OrderRequest.self, from: data))
+        case .orderResults: .orderResult(try decoder.decode(OrderResult.self, from: data))
+        case .trades: .trade(try decoder.decode(ClosedTrade.self, from: data))
+        case .portfolioSnapshots: .portfolioSnapshot(try decoder.decode(PortfolioSnapshot.self, from: data))
+        case .riskEvents: .riskRejection(try decoder.decode(RiskRejection.self, from: data))
+        case .marketData, .alerts: nil
+        }
     }
 
     /// The event as stream JSON (`EventCoding.encoder`), paired with its stream name.

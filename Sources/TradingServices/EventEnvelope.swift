@@ -5,6 +5,7 @@ import Foundation
 #endif
 import RedisClient
 import ServiceHost
+import StackContract
 import TradingCore
 
 /// How events travel on the bus: JSON (TradingCore's coding) in the stream field `event`.
@@ -108,5 +109,10 @@ public enum TradingClock: String, Sendable, Codable {
     /// The time to judge an event stamped `eventTime` by.
     public func now(for eventTime: Date) -> Date {
         self == .market ? eventTime : Date()
+    }
+
+    /// The clock `CLOCK` names; the catalogue admits only `wall` and `market`, and a value it refused reads as `wall`.
+    public init(reading env: EnvironmentReader) {
+        self = TradingClock(rawValue: env.read(.clock)) ?? .wall
     }
 }

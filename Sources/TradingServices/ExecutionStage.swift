@@ -3,10 +3,12 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EventBus
 import Logging
 import Prometheus
 import RedisClient
 import ServiceHost
+import StackContract
 import TradingCore
 
 /// cdb_execution's work: paper fills at a real market price, never a made-up one.

@@ -3,11 +3,14 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EventBus
 import PlainText
 import Logging
+import Primitives
 import Prometheus
 import RedisClient
 import ServiceHost
+import StackContract
 import TradingCore
 
 /// cdb_risk's work: the paper portfolio, the four limits, sizing, and the orders that pass them.
@@ -260,33 +263,6 @@ public actor RiskStage {
     static func alert(_ kind: String, _ message: String, at time: Date) -> String {
         let alert: [String: String] = ["kind": kind, "message": message, "service": "cdb_risk", "event_time": EventCoding.timestamp(time)]
         return EventEnvelope.encode(alert)
-    }
-}
-
-/// cdb_risk's `/status` document (fractions, not percentages).
-public struct RiskStatus: Codable, Sendable {
-    public var equity: Double
-    public var cash: Double
-    public var dailyDrawdown: Double
-    public var drawdownFromPeak: Double
-    public var totalExposurePct: Double
-    public var tradingState: String
-    public var openPositions: [PositionSnapshot]
-    public var pendingOrders: Int
-    public var limits: RiskLimits
-    public var approved: Int
-    public var rejected: Int
-    public var clock: String
-    public var time: Date
-
-    enum CodingKeys: String, CodingKey {
-        case equity, cash, limits, approved, rejected, clock, time
-        case dailyDrawdown = "daily_drawdown"
-        case drawdownFromPeak = "drawdown_from_peak"
-        case totalExposurePct = "total_exposure_pct"
-        case tradingState = "trading_state"
-        case openPositions = "open_positions"
-        case pendingOrders = "pending_orders"
     }
 }
 

@@ -3,10 +3,12 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import EventBus
 import Logging
 import Prometheus
 import RedisClient
 import ServiceHost
+import StackContract
 import TradingCore
 
 /// cdb_core's work: market ticks in, momentum signals out.
@@ -60,18 +62,5 @@ public actor SignalStage {
     /// What `/status` shows.
     public func status() -> SignalStatus {
         SignalStatus(strategy: strategy.config, lastTickTime: lastTickTime, lastSignal: lastSignal)
-    }
-}
-
-/// cdb_core's `/status` document.
-public struct SignalStatus: Codable, Sendable {
-    public var strategy: MomentumStrategyConfig
-    public var lastTickTime: Date?
-    public var lastSignal: TradingSignal?
-
-    enum CodingKeys: String, CodingKey {
-        case strategy
-        case lastTickTime = "last_tick_time"
-        case lastSignal = "last_signal"
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalServers
 import PostgresClient
+import Primitives
 import RedisClient
 
 /// Redis streams through our hiredis adapter vs `redis-benchmark`, and COPY through our libpq adapter vs `psql \copy`.
@@ -52,7 +53,7 @@ struct AdapterBenchmark: AsyncParsableCommand {
                 _ = try await redis.xaddBatch(stream, maxLength: 1_000_000, field: "event", payloads: Array(repeating: payloadBytes, count: count))
                 sent += count
             }
-            xaddRate = max(xaddRate, Double(messages) / (ContinuousClock.now - start).secondsValue)
+            xaddRate = max(xaddRate, Double(messages) / (ContinuousClock.now - start).seconds)
 
             // The consumer side: read in batches and acknowledge, as every service does.
             try await redis.createGroup(stream, group: "bench", startID: "0")
@@ -63,8 +64,8 @@ struct AdapterBenchmark: AsyncParsableCommand {
                 try await redis.ack(stream, group: "bench", ids: entries.map(\.id))
                 received += entries.count
             }
-            readAckRate = max(readAckRate, Double(messages) / (ContinuousClock.now - readStart).secondsValue)
-            cycleRate = max(cycleRate, Double(messages) / (ContinuousClock.now - start).secondsValue)
+            readAckRate = max(readAckRate, Double(messages) / (ContinuousClock.now - readStart).seconds)
+            cycleRate = max(cycleRate, Double(messages) / (ContinuousClock.now - start).seconds)
             try await redis.command("DEL", stream, "bench:raw")
         }
 
@@ -96,12 +97,12 @@ struct AdapterBenchmark: AsyncParsableCommand {
             // Ours includes encoding the rows, which psql did not have to do.
             let start = ContinuousClock.now
             let stored = try await db.copyIn("COPY bench_adapter FROM STDIN", rows: data)
-            adapterRate = max(adapterRate, Double(rows) / (ContinuousClock.now - start).secondsValue)
+            adapterRate = max(adapterRate, Double(rows) / (ContinuousClock.now - start).seconds)
             guard stored == rows else { throw BenchmarkFailure("COPY stored \(stored) of \(rows) rows") }
         }
         let exportStart = ContinuousClock.now
         let csv = try await db.copyOut("COPY bench_adapter TO STDOUT WITH CSV HEADER")
-        let exportRate = Double(rows) / (ContinuousClock.now - exportStart).secondsValue
+        let exportRate = Double(rows) / (ContinuousClock.now - exportStart).seconds
 
         let ratio = adapterRate / rawRate
         print("")

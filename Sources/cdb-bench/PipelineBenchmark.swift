@@ -5,8 +5,10 @@ import Logging
 import MarketFeed
 import PersistenceService
 import PostgresClient
+import Primitives
 import RedisClient
 import ServiceHost
+import StackContract
 import Synchronization
 import TradingCore
 import TradingServices
@@ -151,7 +153,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         }
         guard let drained = idleSince?.at else { return }
         var persisted = 0
-        for stream in PersistenceStage.streams { persisted += try await bus.length(of: stream.rawValue) }
+        for stream in BusStream.persisted { persisted += try await bus.length(of: stream.rawValue) }
         figures.persistedEvents = persisted
         figures.endToEndSeconds = drained.timeIntervalSince(first)
 
@@ -160,9 +162,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
     /// The XADD time of the first entry `command` (XRANGE or XREVRANGE) returns.
     private static func entryTime(_ bus: RedisConnection, _ command: String, _ stream: String, _ from: String, _ to: String) async throws -> Date? {
-        guard let id = try await bus.command(command, stream, from, to, "COUNT", 1).array?.first?.array?.first?.string,
-              let milliseconds = id.split(separator: "-").first.flatMap({ Double($0) }) else { return nil }
-        return Date(timeIntervalSince1970: milliseconds / 1000)
+        guard let text = try await bus.command(command, stream, from, to, "COUNT", 1).array?.first?.array?.first?.string,
+              let id = StreamID(text) else { return nil }
+        return Date(timeIntervalSince1970: Double(id.milliseconds) / 1000)
     }
 
     /// The benchmark itself is the exchange: it appends ticks of an oscillating price at a steady rate (wall
@@ -210,18 +212,18 @@ struct PipelineBenchmark: AsyncParsableCommand {
             sent.record(tick.id, index: index, at: .now)
             try await writer.xadd(BusStream.marketData.rawValue, maxLength: 1_000_000, fields: [(EventEnvelope.field, payload)])
         }
-        figures.latencyRate = Double(total) / (ContinuousClock.now - start).secondsValue
+        figures.latencyRate = Double(total) / (ContinuousClock.now - start).seconds
         sent.finish()
         let samples = try await reader.value.sorted()
         figures.latencyTicks = total - warmUp
         figures.latencyOrders = samples.count
         guard !samples.isEmpty else { throw BenchmarkFailure("no order_result came back for any tick: see the service logs in \(fleet.logDirectory.path)") }
         func percentile(_ fraction: Double) -> Double {
-            samples[min(samples.count - 1, Int((fraction * Double(samples.count)).rounded(.up)) - 1)].secondsValue * 1000
+            samples[min(samples.count - 1, Int((fraction * Double(samples.count)).rounded(.up)) - 1)].seconds * 1000
         }
         figures.p50Ms = percentile(0.50)
         figures.p99Ms = percentile(0.99)
-        figures.maxMs = samples[samples.count - 1].secondsValue * 1000
+        figures.maxMs = samples[samples.count - 1].seconds * 1000
     }
 }
 

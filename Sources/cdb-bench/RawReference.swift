@@ -1,5 +1,6 @@
 import Foundation
 import LocalServers
+import Primitives
 
 /// The raw tools' rates that our figures are printed next to, measured on the same servers in the same run.
 enum RawReference {
@@ -27,7 +28,7 @@ enum RawReference {
         let start = ContinuousClock.now
         try await runToCompletion(psql, ["-h", "127.0.0.1", "-p", "\(server.port)", "-U", server.user, "-d", "claire_de_binare",
                                          "-v", "ON_ERROR_STOP=1", "-c", "\\copy \(table) FROM '\(file.path)'"])
-        return Double(rows) / (ContinuousClock.now - start).secondsValue
+        return Double(rows) / (ContinuousClock.now - start).seconds
     }
 
     /// `count` trade-like rows for the COPY tables (some NULLs, as real PnL columns have).
@@ -58,11 +59,4 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 /// One aligned line of a figures table.
 func tableRow(_ label: String, _ value: Double, _ unit: String, format: String = "%12.0f") -> String {
     label.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: format, value) + " " + unit
-}
-
-extension Duration {
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }

@@ -1,6 +1,7 @@
 import PostgresClient
 import ServiceHost
 import PersistenceService
+import StackContract
 import TradeStore
 
 // cdb_db_writer (metrics port 8004): signals, orders, order_results, trades, portfolio_snapshots, risk_events → PostgreSQL.
@@ -12,17 +13,17 @@ struct WriterConfig {
 await ServiceMain.run(service: "cdb_db_writer", defaultPort: 8004) { env in
     WriterConfig(
         postgres: PostgresConfiguration(
-            host: env.string("POSTGRES_HOST", default: "127.0.0.1"), port: env.port("POSTGRES_PORT", default: 5432),
-            user: env.string("POSTGRES_USER", default: "claire_user"), password: env.secret("POSTGRES_PASSWORD", minimumLength: 8),
-            database: env.string("POSTGRES_DB", default: "claire_de_binare"), connectTimeoutSeconds: 5,
+            host: env.read(.postgresHost), port: env.read(.postgresPort),
+            user: env.read(.postgresUser), password: env.read(.postgresPassword),
+            database: env.read(.postgresDB), connectTimeoutSeconds: 5,
             reconnectWindow: .seconds(30), applicationName: "cdb_db_writer"),
-        batchSize: env.integer("DB_BATCH_SIZE", default: 500, range: 1...10_000))
+        batchSize: env.read(.dbBatchSize))
 } build: { config, context in
     // Migrations run before anything is consumed: the schema the batches need is there or the service does not start.
     let store = try await TradeStore.open(config.postgres)
     let stage = PersistenceStage(store: store, metrics: context.metrics, logger: context.logger)
     return ServiceParts(
-        workers: PersistenceStage.streams.map { stream in
+        workers: BusStream.persisted.map { stream in
             context.consumer(stream, batchSize: config.batchSize) { try await stage.handle($0, from: stream) }
         },
         checks: [.redis(context.settings.redis), PersistenceStage.databaseCheck(config.postgres)],

@@ -18,13 +18,13 @@ struct ExecutionConfig {
 await ServiceMain.run(service: "cdb_execution", defaultPort: 8003) { env in
     ExecutionConfig(
         model: PaperFillModel(
-            baseSlippagePct: env.decimal("SLIPPAGE_BASE_PCT", default: 0.0002, range: 0...0.05),
-            impactCoefficient: env.decimal("SLIPPAGE_IMPACT_PCT", default: 0.0005, range: 0...0.05),
-            takerFeePct: env.decimal("TAKER_FEE_PCT", default: 0.0005, range: 0...0.01),
-            staleAfterSec: TimeInterval(env.integer("DATA_STALE_TIMEOUT_SEC", default: 30, range: 10...300))),
-        clock: TradingClock(rawValue: env.choice("CLOCK", default: "wall", allowed: ["wall", "market"])) ?? .wall,
-        latency: .milliseconds(env.integer("SIMULATED_LATENCY_MS", default: 0, range: 0...5_000)),
-        marketWait: .milliseconds(env.integer("MARKET_CLOCK_WAIT_MS", default: 5_000, range: 0...60_000)))
+            baseSlippagePct: env.read(.slippageBasePct),
+            impactCoefficient: env.read(.slippageImpactPct),
+            takerFeePct: env.read(.takerFeePct),
+            staleAfterSec: TimeInterval(env.read(.dataStaleTimeoutSec))),
+        clock: TradingClock(reading: env),
+        latency: .milliseconds(env.read(.simulatedLatencyMs)),
+        marketWait: .milliseconds(env.read(.marketClockWaitMs)))
 } build: { config, context in
     let stage = ExecutionStage(
         model: config.model, clock: config.clock, simulatedLatency: config.latency, marketWait: config.marketWait, publisher: context.publisher,

@@ -21,18 +21,18 @@ struct RiskConfig {
 await ServiceMain.run(service: "cdb_risk", defaultPort: 8002) { env in
     RiskConfig(
         limits: RiskLimits(
-            maxPositionPct: env.decimal("MAX_POSITION_PCT", default: 0.10, range: 0.01...1),
-            maxTotalExposurePct: env.decimal("MAX_TOTAL_EXPOSURE_PCT", default: 0.30, range: 0.1...1),
-            maxDailyDrawdownPct: env.decimal("MAX_DAILY_DRAWDOWN_PCT", default: 0.05, range: 0.01...0.5),
-            circuitBreakerThresholdPct: env.decimal("CIRCUIT_BREAKER_THRESHOLD_PCT", default: 0.10, range: 0.05...0.5),
-            maxSlippagePct: env.decimal("MAX_SLIPPAGE_PCT", default: 0.01, range: 0.001...0.1),
-            dataStaleTimeoutSec: TimeInterval(env.integer("DATA_STALE_TIMEOUT_SEC", default: 30, range: 10...300))),
-        startingCapital: env.decimal("STARTING_CAPITAL_USD", default: 100_000, range: 100...1_000_000_000),
-        clock: TradingClock(rawValue: env.choice("CLOCK", default: "wall", allowed: ["wall", "market"])) ?? .wall,
-        snapshotInterval: .seconds(env.integer("SNAPSHOT_INTERVAL_SEC", default: 3_600, range: 1...86_400)),
-        markSaveDelay: .milliseconds(env.integer("MARK_SAVE_INTERVAL_MS", default: 1_000, range: 0...60_000)),
-        marketWait: .milliseconds(env.integer("MARKET_CLOCK_WAIT_MS", default: 5_000, range: 0...60_000)),
-        resetToken: env.secret("RISK_RESET_TOKEN", default: ""))
+            maxPositionPct: env.read(.maxPositionPct),
+            maxTotalExposurePct: env.read(.maxTotalExposurePct),
+            maxDailyDrawdownPct: env.read(.maxDailyDrawdownPct),
+            circuitBreakerThresholdPct: env.read(.circuitBreakerThresholdPct),
+            maxSlippagePct: env.read(.maxSlippagePct),
+            dataStaleTimeoutSec: TimeInterval(env.read(.dataStaleTimeoutSec))),
+        startingCapital: env.read(.startingCapitalUSD),
+        clock: TradingClock(reading: env),
+        snapshotInterval: .seconds(env.read(.snapshotIntervalSec)),
+        markSaveDelay: .milliseconds(env.read(.markSaveIntervalMs)),
+        marketWait: .milliseconds(env.read(.marketClockWaitMs)),
+        resetToken: env.read(.riskResetToken))
 } build: { config, context in
     let stage = try await RiskStage(
         engine: RiskEngine(limits: config.limits, startingCapital: config.startingCapital, startedAt: Date()),

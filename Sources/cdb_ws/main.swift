@@ -22,11 +22,11 @@ struct FeedConfig {
 }
 
 await ServiceMain.run(service: "cdb_ws", defaultPort: 8000) { env in
-    let speedText = env.string("REPLAY_SPEED", default: "realtime")
+    let speedText = env.read(.replaySpeed)
     let speed = ReplaySpeed(parsing: speedText)
     if speed == nil { env.problem("REPLAY_SPEED: expected realtime, max or a factor like 60x, got '\(speedText)'") }
-    let kind = env.choice("FEED", default: "synthetic", allowed: ["synthetic", "replay", "mexc"])
-    let path = env.string("REPLAY_FILE", default: "")
+    let kind = env.read(.feed)
+    let path = env.read(.replayFile)
     if kind == "replay" {
         if path.isEmpty {
             env.problem("REPLAY_FILE: required when FEED=replay")
@@ -36,18 +36,18 @@ await ServiceMain.run(service: "cdb_ws", defaultPort: 8000) { env in
             env.problem("REPLAY_FILE: '\(path)' must end in .csv (bars) or .jsonl (ticks)")
         }
     }
-    let symbols = env.string("SYMBOLS", default: "BTCUSDT").split(separator: ",")
+    let symbols = env.read(.symbols).split(separator: ",")
         .map { $0.trimmingWhitespace().uppercased() }.filter { !$0.isEmpty }
     if symbols.isEmpty { env.problem("SYMBOLS: expected a comma-separated list such as BTCUSDT,ETHUSDT") }
     return FeedConfig(
         kind: kind,
         symbols: symbols,
-        syntheticInterval: .milliseconds(env.integer("SYNTHETIC_INTERVAL_MS", default: 1_000, range: 0...3_600_000)),
-        seed: UInt64(env.integer("SYNTHETIC_SEED", default: 42, range: 0...Int.max)),
+        syntheticInterval: .milliseconds(env.read(.syntheticIntervalMs)),
+        seed: UInt64(env.read(.syntheticSeed)),
         replayPath: path, replaySpeed: speed ?? .realTime,
-        replayWallTimes: env.choice("REPLAY_EVENT_TIMES", default: "recorded", allowed: ["recorded", "emission"]) == "emission",
-        mexcURL: env.string("MEXC_WS_URL", default: MEXCProtocol.defaultURL),
-        staleTimeout: .seconds(env.integer("DATA_STALE_TIMEOUT_SEC", default: 30, range: 10...300)))
+        replayWallTimes: env.read(.replayEventTimes) == "emission",
+        mexcURL: env.read(.mexcURL),
+        staleTimeout: .seconds(env.read(.dataStaleTimeoutSec)))
 } build: { config, context in
     let monitor = FeedMonitor()
     let feed: any TickFeed

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runbook
-import ServiceHost
+import StackContract
 
 /// `cdbctl`: the Claire de Binare runbook as a command.
 @main

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runbook
+import Primitives
 
 /// `cdbctl plan <phase>`: what would run, in which order, with which limits; touches nothing.
 struct Plan: AsyncParsableCommand {
@@ -47,8 +48,8 @@ struct PlannedStep: Encodable {
 
     init(step: RunbookStep) {
         id = step.id; title = step.title; seed = step.seed; severity = step.severity.rawValue; check = step.check.typeName
-        timeoutSeconds = Double(step.timeout.components.seconds); retries = step.retries; needs = step.needs
-        holdForSeconds = step.holdFor.map { Double($0.components.seconds) }
+        timeoutSeconds = step.timeout.seconds; retries = step.retries; needs = step.needs
+        holdForSeconds = step.holdFor.map(\.seconds)
         destructive = step.destructive; option = step.option
     }
 }

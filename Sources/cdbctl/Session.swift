@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runbook
-import ServiceHost
+import StackContract
 
 extension GlobalOptions {
     /// runbook.yaml, validated; any problem exits 2 with every located message.

@@ -1,6 +1,7 @@
 import ChildProcesses
 import Foundation
 import MarketFeed
+import Primitives
 import Testing
 import TradingCore
 
@@ -27,7 +28,7 @@ import TradingCore
             url: url,
             symbols: symbols,
             ackTimeout: .seconds(3),
-            reconnectBackoff: .init(initialDelay: .milliseconds(50), maxDelay: .milliseconds(200)),
+            reconnectBackoff: .init(initialDelay: .milliseconds(50), maxDelay: .milliseconds(200), jitter: 0.5),
             closeTimeout: .milliseconds(200)
         )
         tweak(&configuration)

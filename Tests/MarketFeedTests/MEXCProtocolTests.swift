@@ -85,18 +85,6 @@ import TradingCore
         #expect(MEXCFeed.Configuration(symbols: symbols, topicsPerConnection: 25).connectionPlan.count == 3)
     }
 
-    @Test("backoff grows exponentially to its cap, with jitter only shortening waits")
-    func backoff() {
-        var random = SystemRandomNumberGenerator()
-        let plain = ReconnectBackoff(initialDelay: .seconds(1), maxDelay: .seconds(10), multiplier: 2, jitter: 0)
-        #expect((1...6).map { plain.delay(afterFailures: $0, using: &random) }
-            == [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(10), .seconds(10)])
-        let jittered = ReconnectBackoff(initialDelay: .seconds(1), maxDelay: .seconds(10), multiplier: 2, jitter: 0.5)
-        let waits = (0..<200).map { _ in jittered.delay(afterFailures: 3, using: &random) }
-        #expect(waits.allSatisfy { $0 > .seconds(2) && $0 <= .seconds(4) })
-        #expect(Set(waits).count > 1)
-    }
-
     @Test("an invalid MEXC configuration lists every problem")
     func invalidConfiguration() {
         let error = #expect(throws: MarketFeedError.self) {

@@ -9,9 +9,11 @@ import Testing
 struct FirstRunTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    func folder() throws -> URL {
+    /// A fresh folder holding `files` (name → text): the operator's project as the test needs it.
+    func folder(_ files: [String: String] = [:]) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("cdb-first-run"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return directory
     }
 
@@ -44,16 +46,14 @@ struct FirstRunTests {
 
     @Test("env check runs the preflight's env step alone: exit 0 on a CRLF file that holds, 1 naming the bad value, 2 on a broken line")
     func envCheck() async throws {
-        let directory = try folder()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try """
+        let directory = try folder(["runbook.yaml": """
             version: 1
             phases:
               preflight:
                 - { id: env, title: Env, seed: "2.1", check: { type: env, rules: [{ name: POSTGRES_PASSWORD, min_length: 8 }, { name: REDIS_PORT, type: port }] } }
                 - { id: never, title: Never runs here, seed: "2.1", check: { type: command, run: [/bin/false] } }
-            """.write(to: directory.appendingPathComponent("runbook.yaml"), atomically: true, encoding: .utf8)
-        try "POSTGRES_PASSWORD=long-enough\r\nREDIS_PORT=6390\r\n".write(to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+            """, ".env": "POSTGRES_PASSWORD=long-enough\r\nREDIS_PORT=6390\r\n"])
+        defer { try? FileManager.default.removeItem(at: directory) }
         let passing = try await CDBCtl.run(["env", "check"], in: directory)
         #expect(passing.status == 0, "\(passing.output)")
         #expect(passing.output.contains("settings read from .env"))
@@ -73,9 +73,7 @@ struct FirstRunTests {
 
     @Test("run.sh exits with the failing gate's status and prints why: a hostile .env (2, nothing run), a failed preflight (1)")
     func mainJobExitStatus() async throws {
-        let directory = try folder()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try """
+        let directory = try folder(["runbook.yaml": """
             version: 1
             phases:
               preflight:
@@ -83,7 +81,8 @@ struct FirstRunTests {
                 - { id: broken-item, title: An item that fails, seed: "2.2", check: { type: command, run: [/bin/false] } }
               go:
                 - { id: ready, title: Ready, seed: "2.5", check: { type: wait, duration: 0s } }
-            """.write(to: directory.appendingPathComponent("runbook.yaml"), atomically: true, encoding: .utf8)
+            """])
+        defer { try? FileManager.default.removeItem(at: directory) }
         let options = ["--runbook", directory.appendingPathComponent("runbook.yaml").path,
                        "--reports-dir", directory.appendingPathComponent("reports").path]
 

@@ -58,13 +58,19 @@ struct RunbookEngineTests {
     @Test("a step past its timeout fails as a timeout, and its command is stopped")
     func timeout() async throws {
         let fixture = try await EngineFixture()
+        let pidFile = fixture.directory.appendingPathComponent("slow.pid").path
         let start = ContinuousClock.now
+        // The command ignores SIGTERM, so it outlives the deadline until the SIGKILL that follows 5 s later: a step
+        // that returned at its deadline would leave it running.
         let results = try await fixture.run("""
-              - { id: slow, title: Slow, seed: "2.2", timeout: 500ms, check: { type: command, run: [sleep, "30"] } }
+              - { id: slow, title: Slow, seed: "2.2", timeout: 500ms, check: { type: command, run: [bash, -c, "trap '' TERM; echo $$ > \(pidFile); exec sleep 30"] } }
         """)
         #expect(results["slow"]?.status == .fail)
         #expect(results["slow"]?.detail.contains("no result within 500ms (timeout)") == true)
-        #expect(ContinuousClock.now - start < .seconds(10))
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == -1 && errno == ESRCH, "the step returned while its command (pid \(pid)) was still running")
+        // Before the command's own 30 s: stopped, not waited out.
+        #expect(ContinuousClock.now - start < .seconds(25))
     }
 
     @Test("a failing step is retried after its delay and passes on the second attempt")

@@ -1,7 +1,7 @@
 import PostgresClient
 import RedisClient
 import Runbook
-import ServiceHost
+import StackContract
 import Testing
 
 @Suite("Stack settings")

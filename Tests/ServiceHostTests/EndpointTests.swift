@@ -6,6 +6,7 @@ import RedisClient
 import ServiceHost
 import ServiceLifecycle
 import Prometheus
+import StackContract
 import Testing
 
 /// Runs a service host on a free port with the given checks, for as long as `body` runs.

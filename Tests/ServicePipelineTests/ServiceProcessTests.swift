@@ -5,6 +5,7 @@ import PersistenceService
 import PostgresClient
 import RedisClient
 import ServiceHost
+import StackContract
 import Testing
 import TradingCore
 import TradingServices
@@ -71,7 +72,7 @@ struct ServiceProcessTests {
             ("cdb_core", ["market_data"], ["market_data"]),
             ("cdb_risk", ["market_data", "signals", "order_results"], ["market_data"]),
             ("cdb_execution", ["market_data", "orders"], ["market_data"]),
-            ("cdb_db_writer", PersistenceStage.streams.map(\.rawValue), []),
+            ("cdb_db_writer", BusStream.persisted.map(\.rawValue), []),
         ]
         var running: [(process: ChildProcess, log: URL, port: Int)] = []
         defer {

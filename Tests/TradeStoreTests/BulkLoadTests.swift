@@ -1,6 +1,7 @@
 import Foundation
 import LocalServers
 import PostgresClient
+import Primitives
 import TradeStore
 import TradingCore
 import Testing
@@ -57,7 +58,7 @@ struct BulkLoadTests {
         let started = clock.now
         let outcome = try await store.persist(events)
         let elapsed = clock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
 
         #expect(outcome.signals.inserted == 6_000 && outcome.orders.inserted == 4_000)
         #expect(outcome.orderResults == WriteCounts(merged: 4_000))

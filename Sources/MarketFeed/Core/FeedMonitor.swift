@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Primitives
 import TradingCore
 
 /// Live counters of one feed, readable from any thread while the feed runs: what `/status`,
@@ -117,12 +118,6 @@ public struct FeedStatistics: Sendable, Equatable, Codable {
 }
 
 extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
-    }
-
     /// Human-readable form for messages: `250 ms`, `10 s`, `23 h 50 min`.
     var readable: String {
         let total = seconds

@@ -1,3 +1,4 @@
+import Primitives
 import TradingCore
 
 /// A feed as an `AsyncSequence` of ticks with backpressure; made by `TickFeed.ticks(bufferSize:)`.
@@ -25,11 +26,11 @@ public struct MarketTickStream: AsyncSequence, Sendable {
 
     /// Takes ticks from the running feed; dropping it cancels the feed.
     public final class Iterator: AsyncIteratorProtocol {
-        private let channel: TickChannel
+        private let channel: BoundedChannel<MarketTick>
         private let producer: Task<Void, Never>
 
         init(feed: any TickFeed, bufferSize: Int) {
-            let channel = TickChannel(capacity: bufferSize)
+            let channel = BoundedChannel<MarketTick>(capacity: bufferSize)
             self.channel = channel
             producer = Task {
                 do {

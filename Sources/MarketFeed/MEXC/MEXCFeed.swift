@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Logging
 import NIOCore
+import Primitives
 import SwiftProtobuf
 import TradingCore
 import WSClient
@@ -39,7 +40,7 @@ public struct MEXCFeed: TickFeed {
         /// Default 23 h 50 min; 1 s … 24 h.
         public var maxConnectionAge: Duration
         /// Waits between reconnect attempts. Default 0.5 s doubling to 30 s, half of each random.
-        public var reconnectBackoff: ReconnectBackoff
+        public var reconnectBackoff: Backoff
         /// Give up (`run` throws `connectionFailed`) after this many failed attempts in a row;
         /// nil (default) retries forever, which suits a service that must ride out outages.
         public var maxConsecutiveFailures: Int?
@@ -60,7 +61,7 @@ public struct MEXCFeed: TickFeed {
             ackTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(45),
             maxConnectionAge: Duration = .seconds(23 * 3_600 + 50 * 60),
-            reconnectBackoff: ReconnectBackoff = .init(),
+            reconnectBackoff: Backoff = .mexcReconnect,
             maxConsecutiveFailures: Int? = nil,
             closeTimeout: Duration = .seconds(2),
             maxMessageSize: Int = 1 << 20,
@@ -104,7 +105,7 @@ public struct MEXCFeed: TickFeed {
             if maxConnectionAge < .seconds(1) || maxConnectionAge > .seconds(24 * 3_600) {
                 problems.append("maxConnectionAge must be between 1 s and 24 h, got \(maxConnectionAge.readable)")
             }
-            problems += reconnectBackoff.problems()
+            problems += reconnectBackoff.reconnectProblems()
             if let maxConsecutiveFailures, maxConsecutiveFailures < 1 {
                 problems.append("maxConsecutiveFailures must be at least 1, got \(maxConsecutiveFailures)")
             }
@@ -155,7 +156,7 @@ public struct MEXCFeed: TickFeed {
     public func run(deliver: (MarketTick) async throws -> Void) async throws -> FeedCompletion {
         monitor.recordStart()
         let plan = configuration.connectionPlan
-        let ticks = TickChannel(capacity: configuration.bufferSize)
+        let ticks = BoundedChannel<MarketTick>(capacity: configuration.bufferSize)
         logger.info(
             "starting MEXC feed",
             metadata: ["url": "\(configuration.url)", "symbols": "\(configuration.symbols.count)", "connections": "\(plan.count)"]
@@ -201,7 +202,7 @@ public struct MEXCFeed: TickFeed {
     }
 
     /// Keeps one connection for `channels` alive until cancelled; throws only what must end the feed.
-    private func maintainConnection(number: Int, channels: [String], ticks: TickChannel) async throws {
+    private func maintainConnection(number: Int, channels: [String], ticks: BoundedChannel<MarketTick>) async throws {
         var logger = self.logger
         logger[metadataKey: "mexc.connection"] = "\(number)"
         var random = SystemRandomNumberGenerator()
@@ -242,7 +243,7 @@ public struct MEXCFeed: TickFeed {
     }
 
     /// One connection from connect to close.
-    private func session(channels: [String], ticks: TickChannel, logger: Logger) async -> SessionOutcome {
+    private func session(channels: [String], ticks: BoundedChannel<MarketTick>, logger: Logger) async -> SessionOutcome {
         let session = ConnectionSession(channels: channels)
         let client = WebSocketClient(
             url: configuration.url,
@@ -285,7 +286,7 @@ public struct MEXCFeed: TickFeed {
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         session: ConnectionSession,
-        ticks: TickChannel,
+        ticks: BoundedChannel<MarketTick>,
         logger: Logger
     ) async throws {
         monitor.update {
@@ -310,7 +311,7 @@ public struct MEXCFeed: TickFeed {
     }
 
     private func read(
-        _ inbound: WebSocketInboundStream, session: ConnectionSession, ticks: TickChannel, logger: Logger
+        _ inbound: WebSocketInboundStream, session: ConnectionSession, ticks: BoundedChannel<MarketTick>, logger: Logger
     ) async throws {
         var decodeErrorsLogged = 0
         for try await message in inbound.messages(maxSize: configuration.maxMessageSize) {

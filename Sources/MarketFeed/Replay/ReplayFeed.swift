@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import Primitives
 import TradingCore
 
 /// Replays a file of bars (CSV) or trades (JSON Lines) as ticks, at real time, N× or full speed.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Primitives
 import TradingCore
 
 /// The built-in default feed: TradingCore's seeded `SyntheticPriceWalk`, one tick per symbol

@@ -1,5 +1,7 @@
 import Foundation
 import PostgresClient
+import Primitives
+import StackContract
 
 /// What one command carries from step to step besides the stack's settings: set by the command before its
 /// phase runs (the reason of a stop, the playbook's incident, `--yes`), read by the checks that need it.
@@ -55,11 +57,17 @@ extension CheckContext {
     }
 
     func prometheusURL(_ url: String?) -> String {
-        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_PROMETHEUS_PORT"] ?? "19090")"
+        url.map(expand) ?? environment["PROMETHEUS_URL"] ?? publishedURL(.prometheusPort)
     }
 
     func grafanaURL(_ url: String?) -> String {
-        url.map(expand) ?? environment["GRAFANA_URL"] ?? "http://\(environment["CDB_HOST"] ?? "127.0.0.1"):\(environment["CDB_GRAFANA_PORT"] ?? "3000")"
+        url.map(expand) ?? environment["GRAFANA_URL"] ?? publishedURL(.grafanaPort)
+    }
+
+    /// `http://<CDB_HOST>:<port>` from the environment as given, with the catalogue's defaults for what is unset.
+    private func publishedURL(_ port: Setting<Int>) -> String {
+        let host = Setting<String>.cdbHost.definition
+        return "http://\(environment[host.name] ?? host.defaultText ?? ""):\(environment[port.name] ?? port.definition.defaultText ?? "")"
     }
 
     /// Output folders in runbook.yaml are relative to the reports directory (`--reports-dir`).
@@ -96,7 +104,7 @@ extension CheckContext {
         guard let newest = Self.newestBackup(in: folder) else {
             return "refused: '\(step.id)' destroys data and there is no backup in \(folder) to fall back on"
         }
-        if newest.age > Double(maxAge.components.seconds) {
+        if newest.age > maxAge.seconds {
             return "refused: '\(step.id)' destroys data and the newest backup \(newest.path) is \(Int(newest.age / 3600)) h old "
                 + "(allowed \(maxAge.secondsText), runbook.yaml settings.destructive_backup_max_age)"
         }

@@ -1,6 +1,8 @@
+import EventBus
 import Foundation
+import Primitives
 import RedisClient
-import ServiceHost
+import StackContract
 import TradingCore
 import YAMLParser
 
@@ -98,12 +100,11 @@ extension CheckContext {
         guard !groups.isEmpty else { return .fail("no consumer group reads \(stream): is cdb_core running?") }
         let probeID = "probe-\(UUID().uuidString.prefix(8).lowercased())"
         let tick = MarketTick(id: probeID, symbol: "CDBPROBE", price: 1, quantity: 0, eventTime: Date(), source: .probe)
-        let payload = String(decoding: try EventCoding.encoder.encode(tick), as: UTF8.self)
         let subscription = try await RedisSubscription(stack.redis, channels: [stream])
         defer { subscription.close() }
         let start = ContinuousClock.now
-        let entryID = try await connection.xadd(stream, fields: [(BusStream.eventField, payload)])
-        _ = try await connection.publish(stream, payload)
+        // Published the way the services publish (entry field, XADD and PUBLISH in one pipeline); trims nothing.
+        let entryID = try await EventPublisher(redis: stack.redis, maxLength: nil).publish(stream, payload: tick.busJSON())
         var hops = ["stored as \(entryID)"]
         let mirrored = await withDeadline(.seconds(3), fallback: false) {
             do {
@@ -113,12 +114,13 @@ extension CheckContext {
         }
         guard mirrored else { return .fail("probe \(probeID) stored as \(entryID) but never seen on the \(stream) pub/sub channel") }
         hops.append("pub/sub mirror in \((ContinuousClock.now - start).secondsText)")
+        let probeEntry = StreamID(entryID) ?? .zero
         var waiting = Set(groups.map(\.name))
         while !waiting.isEmpty, ContinuousClock.now < deadline {
             for group in try await connection.groups(of: stream) where waiting.contains(group.name) {
-                let delivered = StreamID.isAtLeast(group.lastDeliveredID, entryID)
+                let delivered = (StreamID(group.lastDeliveredID) ?? .zero) >= probeEntry
                 let pending = try await connection.pending(stream, group: group.name)
-                let stillPending = pending.smallestID.map { StreamID.isAtLeast(entryID, $0) } ?? false
+                let stillPending = pending.smallestID.flatMap { StreamID($0) }.map { probeEntry >= $0 } ?? false
                 if delivered && !stillPending {
                     waiting.remove(group.name)
                     hops.append("\(group.name) acknowledged in \((ContinuousClock.now - start).secondsText)")

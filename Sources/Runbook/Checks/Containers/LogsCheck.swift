@@ -1,5 +1,6 @@
 import Foundation
 import YAMLParser
+import Primitives
 
 /// `type: logs`: no line matching `patterns` in the services' logs of the last `window`.
 public struct LogsCheck: CheckType {
@@ -29,7 +30,7 @@ extension CheckContext {
     fileprivate func logs(services: [String], window: Duration, patterns: [String]) async throws -> CheckOutcome {
         let engine = try DockerEngine(environment: environment, project: runbook.project)
         let containers = try await engine.containers()
-        let since = Date().addingTimeInterval(-Double(window.components.seconds))
+        let since = Date().addingTimeInterval(-window.seconds)
         var hits: [String] = []
         var checked: [String] = []
         for service in services.isEmpty ? stackServices : services {

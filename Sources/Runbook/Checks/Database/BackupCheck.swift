@@ -2,6 +2,7 @@ import ChildProcesses
 import Foundation
 import PostgresClient
 import YAMLParser
+import Primitives
 
 /// `type: backup`: `pg_dump` into `directory`, listed and optionally restored; with `acceptRecent`, a stack that is
 /// already down passes when a backup younger than that exists (a re-run of a stop). With `every`, a backup younger
@@ -23,7 +24,7 @@ public struct BackupCheck: CheckType {
     }
 
     public func execute(in context: CheckContext) async throws -> CheckOutcome {
-        if let every, let kept = CheckContext.newestBackup(in: context.outputFolder(directory)), kept.age <= Double(every.components.seconds) {
+        if let every, let kept = CheckContext.newestBackup(in: context.outputFolder(directory)), kept.age <= every.seconds {
             return .pass("\(kept.path) is \(Int(kept.age / 3600)) h \(Int(kept.age / 60) % 60) min old (a new one every \(every.secondsText))")
         }
         return try await context.backup(directory: directory, restoreCheck: restoreCheck, acceptRecent: acceptRecent, timeout: context.step.timeout)
@@ -88,7 +89,7 @@ extension CheckContext {
     fileprivate func recentBackupWhileDown(folder: String, within age: Duration) async -> CheckOutcome? {
         guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
               let containers = try? await engine.containers(), containers.isEmpty else { return nil }
-        guard let newest = Self.newestBackup(in: folder), newest.age <= Double(age.components.seconds) else { return nil }
+        guard let newest = Self.newestBackup(in: folder), newest.age <= age.seconds else { return nil }
         return .pass("stack already down (project '\(runbook.project)' has no containers); the backup taken before: \(newest.path), \(Int(newest.age / 60)) min old")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresClient
 import YAMLParser
+import Primitives
 
 /// `type: data_growth`: the five tables' row counts, compared with the previous monitor cycle (seed §4.1).
 public struct DataGrowthCheck: CheckType {
@@ -44,7 +45,7 @@ extension CheckContext {
         guard let previous, let cycle = command.previousCycle else { return .pass(summary + "; first cycle, nothing to compare", figures: counts) }
         let elapsed = now.timeIntervalSince(cycle.startedAt)
         let stalled = mustGrow.filter { (counts["rows.\($0)"] ?? 0) <= (previous.figures["rows.\($0)"] ?? 0) }
-        if !stalled.isEmpty, elapsed >= Double(window.components.seconds) {
+        if !stalled.isEmpty, elapsed >= window.seconds {
             return .fail("no new rows in \(stalled.joined(separator: ", ")) for \(Int(elapsed / 60)) min (alarm after \(window.secondsText)): \(summary)", figures: counts)
         }
         return .pass(summary + " since \(Int(elapsed / 60)) min ago", figures: counts)

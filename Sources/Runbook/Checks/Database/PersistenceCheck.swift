@@ -1,12 +1,13 @@
 import Foundation
 import PostgresClient
 import RedisClient
-import ServiceHost
+import StackContract
 import YAMLParser
+import Primitives
 
 /// The streams cdb_db_writer stores into a table of the same name, keyed by the event id.
 public enum PersistedStreams {
-    public static let tables = ["signals", "orders", "trades", "portfolio_snapshots", "risk_events"]
+    public static let tables = BusStream.persisted.compactMap(\.table)
 }
 
 /// `type: persistence`: every event still on the persisted `streams` (older than `settle`) has its row, and no
@@ -46,7 +47,8 @@ extension CheckContext {
         defer { Task { await redis.close() } }
         let db = try await PostgresConnection(stack.postgres)
         defer { Task { await db.close() } }
-        let cutoff = "\(Int64((Date().timeIntervalSince1970 - Double(settle.components.seconds)) * 1000))"
+        // Entries stored up to `settle` ago, through the last one of that millisecond.
+        let cutoff = StreamID.last(inMillisecond: UInt64(max(0, (Date().timeIntervalSince1970 - settle.seconds) * 1000)))
         var problems: [String] = []
         var counted: [String] = []
         var figures: [String: Double] = [:]
@@ -57,8 +59,9 @@ extension CheckContext {
             }
             let pending = try await redis.pending(stream, group: group)
             // Acknowledged = delivered up to last-delivered-id, minus what is still pending.
-            var end = StreamID.earlier(cutoff, writer.lastDeliveredID)
-            if let oldestPending = pending.smallestID, StreamID.earlier(end, oldestPending) == oldestPending { end = "(" + oldestPending }
+            let acknowledged = min(cutoff, StreamID(writer.lastDeliveredID) ?? .zero)
+            var end = acknowledged.description
+            if let oldestPending = pending.smallestID.flatMap({ StreamID($0) }), oldestPending <= acknowledged { end = "(\(oldestPending)" }
             let waiting = (writer.lag ?? 0) + pending.count
             if waiting > 0 {
                 figures["waiting.\(stream)"] = Double(waiting)
@@ -112,23 +115,5 @@ extension CheckContext {
             guard page.count == 1000, let last = page.last else { return ids }
             start = "(" + last.id
         }
-    }
-}
-
-/// Redis stream ids (`milliseconds-sequence`) compared as numbers.
-enum StreamID {
-    static func parts(_ id: String) -> (Int64, Int64) {
-        let fields = id.split(separator: "-")
-        return (fields.first.flatMap { Int64($0) } ?? 0, fields.count > 1 ? Int64(fields[1]) ?? 0 : Int64.max)
-    }
-
-    /// Whether `lhs` is at or after `rhs`.
-    static func isAtLeast(_ lhs: String, _ rhs: String) -> Bool {
-        parts(lhs) >= parts(rhs)
-    }
-
-    /// The earlier of two ids (an id without a sequence, `1700000000000`, means the end of that millisecond).
-    static func earlier(_ a: String, _ b: String) -> String {
-        parts(a) <= parts(b) ? a : b
     }
 }

@@ -1,6 +1,7 @@
 import ChildProcesses
 import Foundation
 import PostgresClient
+import Primitives
 import RedisClient
 import YAMLParser
 
@@ -75,22 +76,22 @@ extension CheckContext {
     fileprivate func replay(since backup: (path: String, modified: Date, age: Double), group: String) async throws -> String {
         let name = URL(fileURLWithPath: backup.path).deletingPathExtension().lastPathComponent
         let taken = name.split(separator: "-").last.flatMap { ReportsDirectory.stampFormatter.date(from: String($0)) } ?? backup.modified
-        let from = Int64(taken.timeIntervalSince1970 * 1000) - 60_000
+        let from = StreamID(milliseconds: UInt64(max(0, taken.timeIntervalSince1970 * 1000 - 60_000)))
         let redis = try await RedisConnection(stack.redis)
         defer { Task { await redis.close() } }
         var replayed: [String] = []
         var gaps: [String] = []
         for stream in PersistedStreams.tables where try await redis.groups(of: stream).contains(where: { $0.name == group }) {
-            try await redis.setGroupID(stream, group: group, to: "\(from)-0")
+            try await redis.setGroupID(stream, group: group, to: from.description)
             // The group's lag is now exactly what it will be handed again.
             let entries = try await redis.groups(of: stream).first { $0.name == group }?.lag ?? 0
             replayed.append("\(stream) \(entries)")
             // Entries trimmed from the stream (MAXLEN) after the backup's time cannot be stored again.
-            if let trimmed = try await redis.maxDeletedID(of: stream), StreamID.parts(trimmed).0 >= from {
+            if let trimmed = try await redis.maxDeletedID(of: stream).flatMap({ StreamID($0) }), trimmed >= from {
                 gaps.append(stream)
             }
         }
-        var text = "\(group) stores again what the bus holds since \(ReportsDirectory.stampFormatter.string(from: Date(timeIntervalSince1970: Double(from) / 1000))): "
+        var text = "\(group) stores again what the bus holds since \(ReportsDirectory.stampFormatter.string(from: Date(timeIntervalSince1970: Double(from.milliseconds) / 1000))): "
             + (replayed.isEmpty ? "no stream has that group" : replayed.joined(separator: ", "))
         if !gaps.isEmpty { text += "; older entries of \(gaps.joined(separator: ", ")) were trimmed from the bus and stay lost" }
         return text

@@ -1,6 +1,6 @@
 import Foundation
 import PostgresClient
-import ServiceHost
+import StackContract
 import YAMLParser
 
 /// `type: sql`: a query (inline or from a file) whose first row meets the conditions.

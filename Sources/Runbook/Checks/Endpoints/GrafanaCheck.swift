@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import ServiceHost
+import StackContract
 import YAMLParser
 
 /// `type: grafana`: the dashboard loads with the configured login (or Grafana is reported not deployed).

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import ServiceHost
+import StackContract
 import YAMLParser
 
 /// `type: http`: services' endpoints (or one URL) answer with the expected status, fast enough, and their JSON

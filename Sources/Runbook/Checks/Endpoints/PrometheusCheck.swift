@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import ServiceHost
+import StackContract
 import YAMLParser
 
 /// `type: prometheus`: scrape targets up, alert rules loaded, no alert of the given severities firing.

@@ -1,5 +1,6 @@
 import Foundation
 import YAMLParser
+import Primitives
 
 /// `type: record`: steps of an earlier phase's last record that must have passed, no longer ago than `maxAge`.
 public struct RecordCheck: CheckType {
@@ -32,7 +33,7 @@ extension CheckContext {
         }
         let age = Date().timeIntervalSince(record.finishedAt)
         var problems: [String] = []
-        if age > Double(maxAge.components.seconds) {
+        if age > maxAge.seconds {
             problems.append("the last \(phase.rawValue) is \(GoDecision.hours(age)) old (allowed \(maxAge.secondsText))")
         }
         for id in steps {

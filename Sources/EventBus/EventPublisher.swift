@@ -1,21 +1,24 @@
 import RedisClient
+import StackContract
 
 /// Appends events to a Redis stream and mirrors each on the Pub/Sub channel of the same name.
 ///
 /// The stream is the durable path (consumer groups, redelivery); the `PUBLISH` mirror lets an operator
 /// watch live traffic with `SUBSCRIBE market_data`, as the runbook does. Both go out in one pipeline.
+/// The services publish through it, and so does cdbctl's event-flow probe: one wire form for both.
 public actor EventPublisher {
     private let configuration: RedisConfiguration
-    private let maxLength: Int
+    private let maxLength: Int?
     private var connection: RedisConnection?
 
-    /// `maxLength` bounds each stream (`MAXLEN ~`), so a week-long run cannot fill Redis' memory.
-    public init(redis configuration: RedisConfiguration, maxLength: Int) {
+    /// `maxLength` bounds each stream (`MAXLEN ~`), so a week-long run cannot fill Redis' memory; nil trims
+    /// nothing (cdbctl's probe adds one entry to a stream whose bound is the services' to keep).
+    public init(redis configuration: RedisConfiguration, maxLength: Int?) {
         self.configuration = configuration
         self.maxLength = maxLength
     }
 
-    /// Publishes `payload` (JSON text) on `stream` under the field `event`; returns the stream entry id.
+    /// Publishes `payload` (JSON text) on `stream` under the field `BusStream.eventField`; returns the stream entry id.
     @discardableResult
     public func publish(_ stream: String, payload: String) async throws -> String {
         try await publish([(stream, payload)]).first ?? ""
@@ -27,7 +30,7 @@ public actor EventPublisher {
         guard !events.isEmpty else { return [] }
         var commands: [[any RedisArgument]] = []
         for event in events {
-            commands.append(RedisConnection.xaddArguments(event.stream, maxLength: maxLength, fields: [("event", event.payload)]))
+            commands.append(RedisConnection.xaddArguments(event.stream, maxLength: maxLength, fields: [(BusStream.eventField, event.payload)]))
             commands.append(["PUBLISH", event.stream, event.payload])
         }
         let replies: [RedisValue]
