@@ -156,5 +156,4 @@ struct OutputParsingTests {
         #expect(DockerEngine.demultiplex(body) == "INFO started\nERROR boom\n")
         #expect(DockerEngine.demultiplex(Array("plain tty output\n".utf8)) == "plain tty output\n")
     }
-
 }
