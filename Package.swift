@@ -127,7 +127,7 @@ let package = Package(
         ),
         /// Throwaway redis-server and PostgreSQL instances on free ports, for tests and the benchmark.
         /// Child processes started with posix_spawn and reaped deterministically (servers in tests, pg_dump, compose).
-        .target(name: "ChildProcesses", swiftSettings: strict),
+        .target(name: "ChildProcesses", dependencies: ["Primitives"], swiftSettings: strict),
         .target(name: "LocalServers", dependencies: ["ChildProcesses", "PostgresClient", "RedisClient"], swiftSettings: strict),
 
         /// The executable runbook: settings, checks, decisions, reports. `cdbctl` is a thin front over it.

@@ -30,8 +30,9 @@ stop_engine() {
 try_driver() {
   local driver=$1 log="$state/dockerd.log"
   echo "docker-engine: starting dockerd (storage driver $driver, log $log)"
-  # Started directly, not through a shell function, so $! is dockerd itself (or sudo, which forwards signals).
-  "${root[@]}" dockerd --storage-driver="$driver" >>"$log" 2>&1 </dev/null &
+  # Started directly, not through a shell function, so $! is dockerd itself (or sudo, which forwards signals);
+  # in a session of its own, so a timed-out cdbctl step that ends its command's process group leaves the engine.
+  "${root[@]}" setsid dockerd --storage-driver="$driver" >>"$log" 2>&1 </dev/null &
   echo $! > "$pidfile"
   for _ in $(seq 1 150); do
     docker info >/dev/null 2>&1 && return 0

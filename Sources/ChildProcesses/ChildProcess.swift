@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import Synchronization
 
 /// A child process that could not be started or ended badly, with the command and its output.
@@ -44,10 +45,15 @@ public final class ChildProcess: Sendable {
     /// The exit status once reaped; a reaped pid may belong to another process, so it is never signalled again.
     private let reapedStatus = Mutex<Int32?>(nil)
 
+    /// Whether the child leads a process group of its own (its pid is the group id), so `sendToGroup`
+    /// reaches whatever it started too.
+    public let leadsProcessGroup: Bool
+
     /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null.
-    /// `environment` replaces the inherited environment when given.
+    /// `environment` replaces the inherited environment when given; `ownProcessGroup` puts the child (and what
+    /// it starts) in a new process group.
     public init(_ executable: String, _ arguments: [String], outputPath: String? = nil, environment: [String: String]? = nil,
-                workingDirectory: String? = nil) throws {
+                workingDirectory: String? = nil, ownProcessGroup: Bool = false) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -67,7 +73,12 @@ public final class ChildProcess: Sendable {
         sigfillset(&defaultSignals)
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let envp: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
@@ -79,6 +90,7 @@ public final class ChildProcess: Sendable {
             throw ChildProcessError(message: "cannot start \(executable): \(String(cString: strerror(status)))")
         }
         pid = child
+        leadsProcessGroup = ownProcessGroup
         trackChild(child)
     }
 
@@ -87,6 +99,13 @@ public final class ChildProcess: Sendable {
         reapedStatus.withLock { status in
             if status == nil { kill(pid, signal) }
         }
+    }
+
+    /// Sends `signal` to the child's whole process group; the child alone when it leads none. Also after the
+    /// child was reaped: the group id cannot be handed to another group while any of its members live.
+    public func sendToGroup(_ signal: Int32) {
+        guard leadsProcessGroup else { return send(signal) }
+        kill(-pid, signal)
     }
 
     /// Whether the child has exited, without reaping it (so `waitForExit` still reports its status).
@@ -99,7 +118,7 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func exitStatus() async -> Int32 {
         await withCheckedContinuation { continuation in
-            Thread { [self] in continuation.resume(returning: waitForExit()) }.start()
+            OSThread.detach(name: "waitpid \(pid)") { [self] in continuation.resume(returning: waitForExit()) }
         }
     }
 
@@ -107,10 +126,10 @@ public final class ChildProcess: Sendable {
     /// which cannot wait without blocking whichever thread released the last reference (in async code, one of
     /// the cooperative pool's two).
     public func reapInBackground(then cleanup: @escaping @Sendable () -> Void = {}) {
-        Thread { [self] in
+        OSThread.detach(name: "reap \(pid)") { [self] in
             waitForExit()
             cleanup()
-        }.start()
+        }
     }
 
     /// Blocks until the child exits and returns its exit status (128 + signal when killed). Not from async code
@@ -136,7 +155,9 @@ public struct CommandOutput: Sendable {
     public var timedOut: Bool
 }
 
-/// Runs a command, capturing its output; past `timeout` it gets SIGTERM, then SIGKILL 5 s later.
+/// Runs a command in a process group of its own, capturing its output. Past `timeout`, or when the calling task is
+/// cancelled (a deadline), the whole group gets SIGTERM, then SIGKILL 5 s later, and whatever is left of the
+/// group once the command has exited gets SIGKILL: nothing the command started runs on after it was stopped.
 /// `onLines`, when given, sees the output's complete lines while the command runs (a few times a second),
 /// and every line, the last unterminated one included, before this returns.
 public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
@@ -145,9 +166,10 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-run-\(UUID().uuidString).log")
     defer { try? FileManager.default.removeItem(at: log) }
     let resolved = executable.contains("/") ? executable : (locateExecutable(executable) ?? executable)
-    let child = try ChildProcess(resolved, arguments, outputPath: log.path, environment: environment, workingDirectory: workingDirectory)
+    let child = try ChildProcess(resolved, arguments, outputPath: log.path, environment: environment,
+                                 workingDirectory: workingDirectory, ownProcessGroup: true)
     // The output stays a file that is followed as it grows, not a pipe: a daemon the command leaves behind
-    // (stack.sh starts dockerd) would hold a pipe open, and reading it to its end would never finish.
+    // would hold a pipe open, and reading it to its end would never finish.
     let follower = onLines.map { deliver in
         Task {
             let output = OutputFollower(path: log.path)
@@ -158,20 +180,54 @@ public func runCommand(_ executable: String, _ arguments: [String], environment:
             if let lines = output.readLines(final: true) { deliver(lines) }
         }
     }
-    let timedOut = Mutex(false)
+    let stopping = CommandStop(child)
     let watchdog = Task {
         try await Task.sleep(for: timeout)
-        timedOut.withLock { $0 = true }
-        child.send(SIGTERM)
-        try await Task.sleep(for: .seconds(5))
-        child.send(SIGKILL)
+        stopping.begin(timedOut: true)
     }
-    let status = await child.exitStatus()
+    let status = await withTaskCancellationHandler {
+        await child.exitStatus()
+    } onCancel: {
+        stopping.begin(timedOut: false)
+    }
     watchdog.cancel()
+    stopping.finish()
     follower?.cancel()
     await follower?.value
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-    return CommandOutput(status: status, output: text, timedOut: timedOut.withLock { $0 })
+    return CommandOutput(status: status, output: text, timedOut: stopping.timedOut)
+}
+
+/// Stops a command's process group: SIGTERM, SIGKILL after a grace, and SIGKILL for what outlives the command.
+private final class CommandStop: Sendable {
+    private let child: ChildProcess
+    private struct State { var begun = false; var timedOut = false }
+    private let state = Mutex(State())
+
+    init(_ child: ChildProcess) { self.child = child }
+
+    var timedOut: Bool { state.withLock { $0.timedOut } }
+
+    /// The first call wins; later ones (a cancellation after the timeout) change nothing.
+    func begin(timedOut: Bool) {
+        let first = state.withLock { state in
+            defer { state.begun = true }
+            if !state.begun { state.timedOut = timedOut }
+            return !state.begun
+        }
+        guard first else { return }
+        child.sendToGroup(SIGTERM)
+        let child = child
+        Task.detached {
+            try? await Task.sleep(for: .seconds(5))
+            child.sendToGroup(SIGKILL)
+        }
+    }
+
+    /// After the command exited: a stopped command's group is ended whole, so no child of it runs on.
+    func finish() {
+        if state.withLock({ $0.begun }) { child.sendToGroup(SIGKILL) }
+    }
 }
 
 /// Reads what a running command appended to its output file since the last read, as whole lines.

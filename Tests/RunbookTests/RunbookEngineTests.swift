@@ -73,6 +73,33 @@ struct RunbookEngineTests {
         #expect(ContinuousClock.now - start < .seconds(25))
     }
 
+    @Test("a timed-out command step ends its whole process group: a child it started in the background is gone too")
+    func timeoutEndsProcessGroup() async throws {
+        let fixture = try await EngineFixture()
+        let pidFile = fixture.directory.appendingPathComponent("grandchild.pid").path
+        // The command starts a grandchild that ignores SIGTERM, then waits; killing only the command would leave it.
+        let results = try await fixture.run("""
+              - { id: slow, title: Slow, seed: "2.2", timeout: 500ms, check: { type: command, run: [bash, -c, "(trap '' TERM; exec sleep 60) & echo $! > \(pidFile); wait"] } }
+        """)
+        #expect(results["slow"]?.status == .fail)
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The fault landed: the grandchild had started in the step's group before the deadline.
+        #expect(getpgid(pid) == -1 || getpgid(pid) != getpgrp(), "the grandchild ran in cdbctl's own process group")
+        // Reaped by whoever adopted it, it may linger a moment as a zombie; it must be gone or dead within a second.
+        var gone = false
+        for _ in 0..<20 where !gone {
+            gone = kill(pid, 0) == -1 && errno == ESRCH || isZombie(pid)
+            if !gone { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(gone, "the background child (pid \(pid)) outlived its timed-out step")
+    }
+
+    private func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
+    }
+
     @Test("a failing step is retried after its delay and passes on the second attempt")
     func retry() async throws {
         let fixture = try await EngineFixture()
