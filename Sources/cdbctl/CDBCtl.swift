@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import Runbook
 import StackContract
 
@@ -19,8 +20,9 @@ struct CDBCtl: AsyncParsableCommand {
 }
 
 extension CDBCtl {
-    /// ArgumentParser's own entry point, except that a usage error (unknown flag, bad value) exits 2 as the
-    /// documented exit codes say, not 64 (sysexits' EX_USAGE).
+    /// ArgumentParser's own entry point, and the one place a command's end becomes an exit code: a
+    /// `CommandFailure` is printed and exits with its code, and a usage error (unknown flag, bad value) exits 2 as
+    /// the documented exit codes say, not 64 (sysexits' EX_USAGE).
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -29,6 +31,9 @@ extension CDBCtl {
             } else {
                 try command.run()
             }
+        } catch let failure as CommandFailure {
+            if let message = failure.message { StandardError.write("cdbctl: \(message)\n") }
+            Foundation.exit(failure.exitCode)
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
@@ -69,7 +74,7 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try EnvFile.load(path: path).merged(over: process)
         } catch {
-            throw UsageFailure("\(error)")
+            throw CommandFailure.usage("\(error)")
         }
     }
 
@@ -77,21 +82,33 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try StackSettings(environment: try environment())
         } catch let error as ConfigurationError {
-            throw UsageFailure("\(error)")
+            throw CommandFailure.usage("\(error)")
         }
     }
 }
 
-/// A usage or configuration problem: printed to stderr, exit code 2.
-struct UsageFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
+/// How a command that did not succeed ends. Commands throw it; `CDBCtl.main()` alone prints it and exits.
+enum CommandFailure: Error {
+    /// A check failed, a NO-GO, an alarm, a document not written: exit 1. The output already shows the verdict;
+    /// a message says what the output cannot (a refusal, a failed write).
+    case failed(String?)
+    /// A usage or configuration problem (a bad flag value, an invalid runbook.yaml or .env, a refused request): exit 2.
+    case usage(String)
+    /// Another cdbctl run holds the lock: exit 3.
+    case lockHeld(String)
 
-extension UsageFailure {
-    /// Prints and exits; ArgumentParser would otherwise print a usage block for a plain error.
-    func exit() -> Never {
-        FileHandle.standardError.write(Data("cdbctl: \(description)\n".utf8))
-        Foundation.exit(ConfigurationError.exitCode)
+    var message: String? {
+        switch self {
+        case .failed(let message): message
+        case .usage(let message), .lockHeld(let message): message
+        }
+    }
+
+    var exitCode: Int32 {
+        switch self {
+        case .failed: 1
+        case .usage: ConfigurationError.exitCode
+        case .lockHeld: LockHeld.exitCode
+        }
     }
 }

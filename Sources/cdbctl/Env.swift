@@ -17,14 +17,13 @@ struct Env: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let definition = options.loadRunbook()
+            let definition = try options.loadRunbook()
             // The file must parse (exit 2 otherwise); its values are the step's to judge, not a usage error.
-            let environment: [String: String]
-            do { environment = try options.environment() } catch { UsageFailure("\(error)").exit() }
+            let environment = try options.environment()
             let steps = definition.phase(.preflight).steps.compactMap { step -> (RunbookStep, [EnvRule])? in
                 (step.check as? EnvCheck).map { (step, $0.rules) }
             }
-            guard !steps.isEmpty else { UsageFailure("\(definition.file): the preflight has no env step").exit() }
+            guard !steps.isEmpty else { throw CommandFailure.usage("\(definition.file): the preflight has no env step") }
             let results = steps.map { step, rules in (step: step, outcome: EnvRuleCheck.evaluate(rules, environment: environment)) }
             let source = options.envFilePath ?? "the process environment (no .env)"
             if options.json {
@@ -38,7 +37,7 @@ struct Env: AsyncParsableCommand {
                     statusColumn: 2))
                 print("settings read from \(source)")
             }
-            if results.contains(where: { $0.outcome.status != .pass }) { throw ExitCode(1) }
+            if results.contains(where: { $0.outcome.status != .pass }) { throw CommandFailure.failed(nil) }
         }
     }
 
@@ -56,13 +55,16 @@ struct Env: AsyncParsableCommand {
         @Argument(help: "The settings to print (default: every key the file sets).")
         var names: [String] = []
 
+        func validate() throws {
+            if let invalid = names.first(where: { !EnvFile.isVariableName($0) }) {
+                throw ValidationError("'\(invalid)' is not a variable name")
+            }
+        }
+
         func run() async throws {
             let file: EnvFile?
             do { file = try options.envFilePath.map { path throws(EnvFileErrors) in try EnvFile.load(path: path) } } catch {
-                UsageFailure("\(error)").exit()
-            }
-            if let invalid = names.first(where: { !EnvFile.isVariableName($0) }) {
-                UsageFailure("'\(invalid)' is not a variable name").exit()
+                throw CommandFailure.usage("\(error)")
             }
             let merged = (file ?? EnvFile(values: [:], keys: [])).merged(over: ProcessInfo.processInfo.environment)
             let wanted = names.isEmpty ? (file?.keys ?? []) : names

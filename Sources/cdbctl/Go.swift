@@ -15,7 +15,7 @@ struct Go: AsyncParsableCommand {
         let preflight = session.reports.lastRecord(of: .preflight)
         let maxAge = session.definition.settings.preflightMaxAge
         var decision: GoDecision?
-        let record = await session.runPhase(.go) { results in
+        let record = try await session.runPhase(.go) { results in
             let made = GoDecision(preflight: preflight, fresh: results, maxAge: maxAge)
             decision = made
             let judged = preflight.map { "judged preflight of \(ISO8601DateFormatter().string(from: $0.finishedAt)) (\($0.verdict))" }
@@ -26,6 +26,6 @@ struct Go: AsyncParsableCommand {
             print("\nNO-GO because:")
             decision.reasons.forEach { print("  - \($0)") }
         }
-        session.finish(record, exitFailure: decision?.go != true)
+        try session.finish(record, failed: decision?.go != true)
     }
 }

@@ -13,10 +13,12 @@ struct Health: AsyncParsableCommand {
     @Option(help: "Seconds to wait for each probe.")
     var timeout: Int = 3
 
+    func validate() throws {
+        guard (1...60).contains(timeout) else { throw ValidationError("--timeout: expected 1-60 seconds, got \(timeout)") }
+    }
+
     func run() async throws {
-        let settings: StackSettings
-        do { settings = try options.settings() } catch let failure as UsageFailure { failure.exit() }
-        guard (1...60).contains(timeout) else { UsageFailure("--timeout: expected 1-60 seconds, got \(timeout)").exit() }
+        let settings = try options.settings()
         let results = await HealthSurvey(settings: settings, timeout: .seconds(timeout)).run()
         if options.json {
             print(TableOutput.json(results))
@@ -26,6 +28,6 @@ struct Health: AsyncParsableCommand {
                 rows: results.map { [$0.target, $0.status.rawValue.uppercased(), $0.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-", $0.detail] },
                 statusColumn: 1))
         }
-        if results.contains(where: { $0.status != .up }) { throw ExitCode(1) }
+        if results.contains(where: { $0.status != .up }) { throw CommandFailure.failed(nil) }
     }
 }

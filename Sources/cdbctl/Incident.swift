@@ -30,13 +30,14 @@ struct Incident: AsyncParsableCommand {
     func run() async throws {
         var session = try await options.session(command: "incident \(kind.rawValue)")
         session.executor.command.confirmedDestructive = yes
+        let playbook = IncidentPlaybook(kind: kind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
+        let outcome: PhaseRecord
         do {
-            let playbook = IncidentPlaybook(kind: kind, service: service, options: recreateVolume ? ["recreate-volume"] : [])
-            let outcome = try await session.withRunner { try await playbook.run(with: $0) }
-            session.finish(outcome, exitFailure: !outcome.verdict.succeeded)
+            outcome = try await session.withRunner { try await playbook.run(with: $0) }
         } catch {
             session.lock.release()
-            UsageFailure("\(error)").exit()
+            throw CommandFailure.usage("\(error)")
         }
+        try session.finish(outcome, failed: !outcome.verdict.succeeded)
     }
 }

@@ -21,7 +21,7 @@ struct Monitor: AsyncParsableCommand {
     func run() async throws {
         let session = try await options.session(command: remediate ? "monitor --remediate" : "monitor")
         var alarms: [Alarm] = []
-        var record = await session.runPhase(.monitor) { results in
+        var record = try await session.runPhase(.monitor) { results in
             alarms = AlarmTable.alarms(from: results)
             return (AlarmTable.verdict(alarms), alarms.map { "ALARM \($0.severity.rawValue.uppercased()): \($0.message)" + ($0.playbook.map { " → cdbctl incident \($0)" } ?? "") })
         }
@@ -29,6 +29,6 @@ struct Monitor: AsyncParsableCommand {
         if remediate {
             await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
-        session.finish(record, exitFailure: !alarms.isEmpty)
+        try session.finish(record, failed: !alarms.isEmpty)
     }
 }

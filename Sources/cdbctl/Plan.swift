@@ -14,7 +14,7 @@ struct Plan: AsyncParsableCommand {
 
     func run() async throws {
         let name = phase
-        let definition = options.loadRunbook()
+        let definition = try options.loadRunbook()
         let steps = definition.phase(name).steps
         if options.json {
             let rows = steps.map { PlannedStep(step: $0) }

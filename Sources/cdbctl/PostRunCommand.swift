@@ -12,8 +12,8 @@ struct PostRun: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let definition = options.loadRunbook()
-        let (environment, stack) = options.stackEnvironment()
+        let definition = try options.loadRunbook()
+        let (environment, stack) = try options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
         let started = reports.lastRecord(of: .start).flatMap { $0.verdict == .operational ? $0.startedAt : nil }
         let directory = reports.root.appendingPathComponent("postrun/\(ReportsDirectory.stampFormatter.string(from: Date()))").path

@@ -12,7 +12,7 @@ struct Preflight: AsyncParsableCommand {
 
     func run() async throws {
         let session = try await options.session(command: "preflight")
-        let record = await session.runPhase(.preflight) { results in (PhaseVerdict.verdict(results), []) }
-        session.finish(record, exitFailure: !record.verdict.succeeded)
+        let record = try await session.runPhase(.preflight) { results in (PhaseVerdict.verdict(results), []) }
+        try session.finish(record, failed: !record.verdict.succeeded)
     }
 }

@@ -15,8 +15,8 @@ struct Report: AsyncParsableCommand {
 
     func run() async throws {
         let reportKind = kind
-        let definition = options.loadRunbook()
-        let (environment, stack) = options.stackEnvironment()
+        let definition = try options.loadRunbook()
+        let (environment, stack) = try options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir)
         try await reports.writeDocument(command: "report \(kind.rawValue)", label: "report", json: options.json) {
             let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
@@ -29,7 +29,7 @@ struct Report: AsyncParsableCommand {
 
 extension ReportsDirectory {
     /// Produces a written document (report, final report), audits the outcome and prints its path — or the
-    /// document itself with `--json`; a failure is printed with its cause and ends with exit 1.
+    /// document itself with `--json`; a failure is a failed command (exit 1) with its cause.
     func writeDocument<Document: Encodable>(command: String, label: String, json: Bool,
                                             _ produce: () async throws -> (document: Document, path: String)) async throws {
         do {
@@ -38,8 +38,7 @@ extension ReportsDirectory {
             print(json ? TableOutput.json(document) : "\(label): \(path)")
         } catch {
             audit(command: command, action: "write", outcome: "failed", detail: "\(error)")
-            FileHandle.standardError.write(Data("cdbctl: \(command) failed: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw CommandFailure.failed("\(command) failed: \(error)")
         }
     }
 }

@@ -4,8 +4,8 @@ import Runbook
 import StackContract
 
 extension GlobalOptions {
-    /// runbook.yaml, validated; any problem exits 2 with every located message.
-    func loadRunbook() -> RunbookDefinition {
+    /// runbook.yaml, validated; any problem is a usage failure (exit 2) with every located message.
+    func loadRunbook() throws(CommandFailure) -> RunbookDefinition {
         do {
             var definition = try RunbookDefinition.load(path: runbook)
             // The same precedence as compose itself: the flag, then COMPOSE_PROJECT_NAME, then the runbook.
@@ -14,7 +14,7 @@ extension GlobalOptions {
             }
             return definition
         } catch {
-            UsageFailure("\(error)").exit()
+            throw .usage("\(error)")
         }
     }
 
@@ -24,26 +24,21 @@ extension GlobalOptions {
         return directory.isEmpty ? "." : directory
     }
 
-    /// The merged environment and the stack's settings; a problem exits 2 with every message.
-    func stackEnvironment() -> (environment: [String: String], stack: StackSettings) {
-        do {
-            return (try environment(), try settings())
-        } catch {
-            UsageFailure("\(error)").exit()
-        }
+    /// The merged environment and the stack's settings; a problem is a usage failure with every message.
+    func stackEnvironment() throws -> (environment: [String: String], stack: StackSettings) {
+        (try environment(), try settings())
     }
 
     /// Everything a phase command needs, with the lock held for the command's lifetime.
     func session(command: String) async throws -> PhaseSession {
-        let definition = loadRunbook()
-        let (environment, stack) = stackEnvironment()
+        let definition = try loadRunbook()
+        let (environment, stack) = try stackEnvironment()
         let reports = ReportsDirectory(path: reportsDir)
         let lock: RunLock
         do {
             lock = try RunLock(directory: reportsDir, command: command)
         } catch {
-            FileHandle.standardError.write(Data("cdbctl: \(error)\n".utf8))
-            throw ExitCode(LockHeld.exitCode)
+            throw CommandFailure.lockHeld("\(error)")
         }
         if let stale = lock.staleHolder {
             FileHandle.standardError.write(Data("cdbctl: note: took over a stale lock (\(stale), no longer running)\n".utf8))
@@ -82,18 +77,18 @@ struct PhaseSession {
         return try await body(runner)
     }
 
-    /// Runs the phase; `judge` turns its results into the verdict and notes. A refused request exits 2.
-    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (Verdict, [String])) async -> PhaseRecord {
+    /// Runs the phase; `judge` turns its results into the verdict and notes. A refused request is a usage failure.
+    func runPhase(_ phase: PhaseName, judge: ([StepResult]) -> (Verdict, [String])) async throws(CommandFailure) -> PhaseRecord {
         do {
             return try await withRunner { try await $0.run(phase, judge: judge) }
         } catch {
             lock.release()
-            UsageFailure("\(error)").exit()
+            throw .usage("\(error)")
         }
     }
 
-    /// Saves the record, prints it, audits the verdict and exits 1 on failure.
-    func finish(_ record: PhaseRecord, exitFailure: Bool) -> Never {
+    /// Saves the record, prints it, audits the verdict, releases the lock; a failed command then fails (exit 1).
+    func finish(_ record: PhaseRecord, failed: Bool) throws(CommandFailure) {
         let paths = try? reports.save(record)
         reports.audit(command: command, action: "verdict", outcome: record.verdict.rawValue, detail: paths?.json ?? "record not written")
         if json {
@@ -108,6 +103,6 @@ struct PhaseSession {
             if let paths { print("record: \(paths.markdown)") } else { print("warning: could not write the record under \(reports.root.path)") }
         }
         lock.release()
-        Foundation.exit(exitFailure ? 1 : 0)
+        if failed { throw .failed(nil) }
     }
 }

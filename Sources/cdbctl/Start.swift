@@ -18,8 +18,7 @@ struct Start: AsyncParsableCommand {
         if !force {
             guard let go = session.reports.lastRecord(of: .go), go.verdict == .go else {
                 session.reports.audit(command: "start", action: "refuse", outcome: "no GO on record")
-                FileHandle.standardError.write(Data("cdbctl: no GO decision on record: run `cdbctl go` (or pass --force)\n".utf8))
-                throw ExitCode(1)
+                throw CommandFailure.failed("no GO decision on record: run `cdbctl go` (or pass --force)")
             }
         }
         if let envFile = options.envFilePath {
@@ -28,14 +27,13 @@ struct Start: AsyncParsableCommand {
                 session.reports.audit(command: "start", action: "env backup", outcome: "kept", detail: copy)
             } catch {
                 session.reports.audit(command: "start", action: "env backup", outcome: "failed", detail: "\(error)")
-                FileHandle.standardError.write(Data("cdbctl: cannot keep a copy of \(envFile) under \(session.reports.root.path)/start: \(error)\n".utf8))
-                throw ExitCode(1)
+                throw CommandFailure.failed("cannot keep a copy of \(envFile) under \(session.reports.root.path)/start: \(error)")
             }
         }
-        let record = await session.runPhase(.start) { results in
+        let record = try await session.runPhase(.start) { results in
             let verdict = PhaseVerdict.verdict(results, success: .operational)
             return (verdict, verdict == .operational ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
         }
-        session.finish(record, exitFailure: !record.verdict.succeeded)
+        try session.finish(record, failed: !record.verdict.succeeded)
     }
 }

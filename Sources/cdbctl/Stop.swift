@@ -35,15 +35,11 @@ struct Stop: AsyncParsableCommand {
     func run() async throws {
         var session = try await options.session(command: emergency ? "stop --emergency" : "stop")
         let mode: StopMode = emergency ? .emergency : .planned
-        StopPlan(mode: mode, positionWait: positionWait).apply(to: &session.definition)
-        session.executor.command.stopReason = reason
-        if let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project) {
-            session.executor.command.containersBeforeStop = (try? await engine.containers()) ?? []
-        }
+        await StopPlan(mode: mode, positionWait: positionWait).prepare(&session.definition, &session.executor, reason: reason)
         session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
-        let record = await session.runPhase(.stop) { results in
+        let record = try await session.runPhase(.stop) { results in
             (PhaseVerdict.verdict(results, success: .stopped), reason.map { ["reason: \($0)"] } ?? [])
         }
-        session.finish(record, exitFailure: !record.verdict.succeeded)
+        try session.finish(record, failed: !record.verdict.succeeded)
     }
 }

@@ -11,7 +11,7 @@ struct Validate: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let definition = options.loadRunbook()
+        let definition = try options.loadRunbook()
         let counts = PhaseName.allCases.map { "\($0.rawValue) \(definition.phase($0).steps.count)" }
         print("\(definition.file): valid — \(definition.allSteps.count) steps (\(counts.joined(separator: ", ")))")
     }

@@ -66,8 +66,7 @@ public struct IncidentPlaybook: Sendable {
             // Seed §5.1: a second crash stops the paper run (§7.2).
             let reason = "escalated from incident \(id): " + escalated.detail
             var stop = playbook
-            stop.executor.command.stopReason = reason
-            StopPlan(mode: .emergency).apply(to: &stop.definition)
+            await StopPlan(mode: .emergency).prepare(&stop.definition, &stop.executor, reason: reason)
             let stopRecord = try await stop.run(.stop) { results in (PhaseVerdict.verdict(results, success: .stopped), []) }
             record.results += stopRecord.results
             record.notes.append("emergency stop: \(stopRecord.verdict) (\(reason))")

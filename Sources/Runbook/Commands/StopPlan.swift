@@ -9,6 +9,16 @@ public struct StopPlan: Sendable {
         self.positionWait = positionWait
     }
 
+    /// Everything a stop needs before its first step: the phase cut to this plan, the reason, and the containers
+    /// as they ran (the emergency report lists them; a stop cannot see them afterwards).
+    public func prepare(_ definition: inout RunbookDefinition, _ executor: inout StackExecutor, reason: String?) async {
+        apply(to: &definition)
+        executor.command.stopReason = reason
+        if let engine = try? DockerEngine(environment: executor.environment, project: definition.settings.project) {
+            executor.command.containersBeforeStop = (try? await engine.containers()) ?? []
+        }
+    }
+
     /// The stop phase of `definition` cut to this plan: steps of the other mode removed, the position wait applied.
     public func apply(to definition: inout RunbookDefinition) {
         definition.phases[.stop]?.steps.removeAll { $0.when != nil && $0.when != mode }

@@ -49,13 +49,20 @@ extension CheckContext {
         }
         guard open > 0 else { return .pass("no open positions", figures: ["open_positions": 0]) }
         guard close else { return .fail("\(open) positions still open after \(wait.secondsText)") }
-        // Seed §7.1: in paper mode a position left open is closed by marking it so, at its last known price.
-        let closed = try await db.query("""
+        let closed = try await Self.markOpenPositionsClosed(db)
+        let list = closed.map { "\($0["symbol"] ?? "?") \($0["size"] ?? "?") @ \($0["current_price"] ?? "?") (unrealized \($0["unrealized_pnl"] ?? "?"))" }
+        return .pass("closed in paper mode after \(wait.secondsText): " + list.joined(separator: "; "), figures: ["closed_positions": Double(closed.count), "open_positions": 0])
+    }
+
+    /// Seed §7.1: in paper mode a position left open is closed by marking it so, at its last known price.
+    /// TEMPORARY — the one place cdbctl writes a trading table itself. `positions` is derived from cdb_risk's
+    /// snapshots, so a later snapshot would reopen what this closes; operator changes to positions are to go
+    /// through cdb_risk (the paper-run issue adds that route), and this call site goes then.
+    private static func markOpenPositionsClosed(_ db: PostgresConnection) async throws -> PostgresRows {
+        try await db.query("""
             UPDATE positions SET status = 'closed', closed_at = now(), updated_at = now() WHERE status = 'open'
             RETURNING symbol, size, current_price, unrealized_pnl
             """)
-        let list = closed.map { "\($0["symbol"] ?? "?") \($0["size"] ?? "?") @ \($0["current_price"] ?? "?") (unrealized \($0["unrealized_pnl"] ?? "?"))" }
-        return .pass("closed in paper mode after \(wait.secondsText): " + list.joined(separator: "; "), figures: ["closed_positions": Double(closed.count), "open_positions": 0])
     }
 
     /// With the project's containers gone, the last stop record's position step, if it passed.
