@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerClient
 import Foundation
 import Runbook
 import YAMLParser
