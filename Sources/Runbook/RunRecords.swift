@@ -110,7 +110,8 @@ public struct ReportsDirectory: Sendable {
         _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
     }
 
-    static let encoder: JSONEncoder = {
+    /// Pretty, key-sorted JSON with ISO 8601 dates: how every record and report twin under `reports/` is written.
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -208,4 +209,14 @@ public struct LockHeld: Error, CustomStringConvertible {
     public var holder: String
     public var description: String { "another cdbctl run holds the lock: \(holder)" }
     public static let exitCode: Int32 = 3
+}
+
+/// A file under `reports/` that could not be written, or a report template that could not be read.
+public struct ReportError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
