@@ -162,7 +162,7 @@ let package = Package(
         .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: strict),
         .testTarget(name: "SharedTestDataTests", dependencies: ["SharedTestData"], swiftSettings: strict),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
         .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "HTTPClient", "YAMLParser", "SharedTestData"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),

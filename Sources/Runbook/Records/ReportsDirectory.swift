@@ -1,43 +1,5 @@
 import Foundation
 
-/// What one run of a phase decided, as written to `reports/` and kept as state for the next run.
-public struct PhaseRecord: Sendable, Codable {
-    public var phase: PhaseName
-    public var verdict: Verdict
-    public var startedAt: Date
-    public var finishedAt: Date
-    public var results: [StepResult]
-    /// Alarms raised by a monitor cycle (seed §4.2), with their severity and playbook.
-    public var alarms: [Alarm]
-    /// Notes the command adds (the start time recorded, the preflight results GO judged).
-    public var notes: [String]
-
-    public init(phase: PhaseName, verdict: Verdict, startedAt: Date, finishedAt: Date, results: [StepResult],
-                alarms: [Alarm] = [], notes: [String] = []) {
-        self.phase = phase
-        self.verdict = verdict
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.results = results
-        self.alarms = alarms
-        self.notes = notes
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case phase, verdict, results, alarms, notes
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-    }
-}
-
-/// An alarm of the seed's §4.2 table: a failed monitor step with its severity and the playbook it calls for.
-public struct Alarm: Sendable, Codable, Equatable {
-    public var step: String
-    public var severity: Severity
-    public var message: String
-    public var playbook: String?
-}
-
 /// The `reports/` directory: per-run records (JSON + Markdown), last results per phase, and the audit log.
 public struct ReportsDirectory: Sendable {
     public var root: URL
@@ -90,26 +52,6 @@ public struct ReportsDirectory: Sendable {
         return copy
     }
 
-    /// Appends one action to `reports/audit.jsonl`.
-    public func audit(command: String, action: String, outcome: String, detail: String = "") {
-        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let entry: [String: String] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "command": command, "action": action,
-            "outcome": outcome, "detail": detail, "user": ProcessInfo.processInfo.environment["USER"] ?? "\(getuid())",
-            "pid": "\(getpid())",
-        ]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(entry) else { return }
-        line.append(UInt8(ascii: "\n"))
-        let path = root.appendingPathComponent("audit.jsonl").path
-        // O_APPEND keeps concurrent lines whole (each is one write well under PIPE_BUF).
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-    }
-
     /// Pretty, key-sorted JSON with ISO 8601 dates: how every record and report twin under `reports/` is written.
     package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -131,84 +73,6 @@ public struct ReportsDirectory: Sendable {
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
         return formatter
     }()
-}
-
-/// The Markdown twin of a phase record.
-enum RecordMarkdown {
-    static func render(_ record: PhaseRecord) -> String {
-        var lines = [
-            "# cdbctl \(record.phase.rawValue): \(record.verdict)", "",
-            "- started: \(ISO8601DateFormatter().string(from: record.startedAt))",
-            "- finished: \(ISO8601DateFormatter().string(from: record.finishedAt))", "",
-        ]
-        lines += record.notes.map { "- \($0)" }
-        if !record.notes.isEmpty { lines.append("") }
-        lines += ["| Step | Seed | Severity | Status | Detail |", "|---|---|---|---|---|"]
-        for result in record.results {
-            let detail = result.detail.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
-            lines.append("| \(result.id) | \(result.seed) | \(result.severity.rawValue) | \(result.status.rawValue.uppercased()) | \(detail) |")
-        }
-        if !record.alarms.isEmpty {
-            lines += ["", "## Alarms", "", "| Severity | Step | Playbook | Message |", "|---|---|---|---|"]
-            lines += record.alarms.map { "| \($0.severity.rawValue.uppercased()) | \($0.step) | \($0.playbook ?? "-") | \($0.message) |" }
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// An exclusive lock on `reports/.cdbctl.lock`, so two runs (a cron monitor and an operator's stop) never overlap.
-///
-/// `flock` is released by the kernel when the holder dies, so a lock left by a crashed run is stale by
-/// construction: the next run takes it and says whose it was.
-public final class RunLock {
-    public let path: String
-    private let descriptor: Int32
-    /// Set when the lock file named a holder that is gone.
-    public private(set) var staleHolder: String?
-
-    public init(directory: String, command: String) throws(LockHeld) {
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        path = directory + "/.cdbctl.lock"
-        descriptor = open(path, O_RDWR | O_CREAT, 0o644)
-        guard descriptor >= 0 else { throw LockHeld(holder: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        let previous = Self.read(descriptor)
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(descriptor)
-            throw LockHeld(holder: previous.isEmpty ? "another cdbctl run" : previous)
-        }
-        if !previous.isEmpty { staleHolder = previous }
-        ftruncate(descriptor, 0)
-        let holder = "pid \(getpid()) running '\(command)' since \(ISO8601DateFormatter().string(from: Date()))"
-        _ = holder.withCString { pwrite(descriptor, $0, strlen($0), 0) }
-    }
-
-    private var released = false
-
-    /// Empties the lock file and unlocks it, so the next run sees a clean hand-over (not a stale lock).
-    public func release() {
-        guard !released else { return }
-        released = true
-        ftruncate(descriptor, 0)
-        flock(descriptor, LOCK_UN)
-        close(descriptor)
-    }
-
-    deinit {
-        release()
-    }
-
-    private static func read(_ descriptor: Int32) -> String {
-        var buffer = [UInt8](repeating: 0, count: 512)
-        let count = pread(descriptor, &buffer, buffer.count, 0)
-        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
-    }
-}
-
-/// Another run holds the lock: exit code 3.
-public struct LockHeld: Error, CustomStringConvertible {
-    public var holder: String
-    public var description: String { "another cdbctl run holds the lock: \(holder)" }
-    public static let exitCode: Int32 = 3
 }
 
 /// A file under `reports/` that could not be written, or a report template that could not be read.
