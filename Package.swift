@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "Primitives", "PlainText"], swiftSettings: strict),
         .target(name: "RedisClient", dependencies: ["CHiredis", "Primitives", "PlainText"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["CCurl", "Primitives"], swiftSettings: strict),
+        /// The Docker Engine API where `DOCKER_HOST` says: the compose project's containers, their logs, stats and actions.
+        .target(name: "DockerClient", dependencies: ["HTTPClient"], swiftSettings: strict),
         .target(name: "YAMLParser", dependencies: ["CYAML"], swiftSettings: strict),
 
         /// Pure trading logic: events, strategy, sizing, risk rules, paper fills, accounting, metrics. No I/O.
@@ -131,12 +133,15 @@ let package = Package(
         .target(name: "LocalServers", dependencies: ["ChildProcesses", "PostgresClient", "RedisClient"], swiftSettings: strict),
 
         /// The executable runbook: settings, checks, decisions, reports. `cdbctl` is a thin front over it.
-        .target(name: "Runbook", dependencies: ["StackContract", "EventBus", "Primitives", "RedisClient", "PostgresClient", "HTTPClient", "YAMLParser", "ChildProcesses", "TradingCore", "TradeStore",
-                                                .product(name: "Mustache", package: "swift-mustache")], swiftSettings: strict),
+        .target(name: "Runbook", dependencies: ["StackContract", "EventBus", "Primitives", "RedisClient", "PostgresClient", "HTTPClient", "DockerClient", "YAMLParser", "ChildProcesses", "TradingCore", "TradeStore"],
+                swiftSettings: strict),
+        /// The written reviews: seed §6's daily, morning and evening reports and §8's post-run analysis, from templates/ with SVG charts.
+        .target(name: "RunReports", dependencies: ["Runbook", "DockerClient", "PostgresClient", "TradeStore", .product(name: "Mustache", package: "swift-mustache")],
+                swiftSettings: strict),
 
         .executableTarget(
             name: "cdbctl",
-            dependencies: ["Runbook", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runbook", "RunReports", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed", "PlainText"], swiftSettings: strict, linkerSettings: serviceLinking),
@@ -157,8 +162,9 @@ let package = Package(
         .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: strict),
         .testTarget(name: "SharedTestDataTests", dependencies: ["SharedTestData"], swiftSettings: strict),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
-        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "YAMLParser", "SharedTestData"], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "HTTPClient", "YAMLParser", "SharedTestData"], swiftSettings: strict),
+        .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",

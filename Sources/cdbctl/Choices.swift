@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunReports
 import Runbook
 import YAMLParser
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunReports
 import Runbook
 
 /// `cdbctl postrun`: seed §8.

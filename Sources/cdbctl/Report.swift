@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RunReports
 import Runbook
 
 /// `cdbctl report daily|morning|evening`: seed §6, rendered from templates/ with charts and a JSON twin.

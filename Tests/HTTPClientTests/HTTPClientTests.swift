@@ -89,14 +89,4 @@ struct HTTPClientTests {
         #expect(error?.code == 7)
         #expect(error?.description.hasPrefix("http://127.0.0.1:1/health: ") == true)
     }
-
-    @Test("DOCKER_HOST is read the way the docker CLI reads it")
-    func dockerHost() throws {
-        #expect(try DockerHostAddress(dockerHost: nil) == .standard)
-        #expect(try DockerHostAddress(dockerHost: "unix:///run/user/1000/docker.sock").unixSocketPath == "/run/user/1000/docker.sock")
-        #expect(try DockerHostAddress(dockerHost: "tcp://127.0.0.1:2375").baseURL == "http://127.0.0.1:2375")
-        let error = #expect(throws: DockerHostError.self) { try DockerHostAddress(dockerHost: "ssh://me@host") }
-        #expect(error?.description == "DOCKER_HOST: 'ssh://me@host': only unix:// and tcp:// are supported (ssh:// and npipe:// are not)")
-        #expect(throws: DockerHostError.self) { try DockerHostAddress(dockerHost: "tcp://host:abc") }
-    }
 }

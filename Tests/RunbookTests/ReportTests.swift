@@ -1,6 +1,7 @@
 import Foundation
 import LocalServers
 import PostgresClient
+import RunReports
 import Runbook
 import Testing
 import TradeStore

@@ -1,3 +1,4 @@
+import ChildProcesses
 import Foundation
 import Hummingbird
 import LocalServers
@@ -298,6 +299,21 @@ struct RunRecordTests {
         let third = try RunLock(directory: directory, command: "go")
         #expect(third.staleHolder?.contains("pid 999999") == true)
         third.release()
+    }
+
+    @Test("a command started while the lock is held does not inherit its descriptor")
+    func lockNotInherited() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("lock-cloexec")).path
+        let lock = try RunLock(directory: directory, command: "stop")
+        defer { lock.release() }
+        // The control: a descriptor opened without O_CLOEXEC shows in the child, so the listing does see inheritance.
+        let inherited = directory + "/inherited"
+        let control = open(inherited, O_RDONLY | O_CREAT, 0o644)
+        defer { close(control) }
+        // ls lists its own open descriptors: the ones it inherited and the directory it reads.
+        let descriptors = try await runToCompletion("/bin/ls", ["-l", "/proc/self/fd/"])
+        #expect(descriptors.contains(inherited))
+        #expect(!descriptors.contains(lock.path))
     }
 
     @Test("a saved record becomes the phase's state, with a Markdown twin; the audit log gets one JSON line per action")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 @testable import Runbook
 import Testing
 
@@ -144,16 +145,5 @@ struct OutputParsingTests {
         var expected = TestOutputSummary(passed: 3, failed: 1, skipped: 1)
         expected.failedNames = ["c"]
         #expect(TestOutputSummary(parsing: output) == expected)
-    }
-
-    @Test("multiplexed Docker log frames are joined, stdout and stderr alike")
-    func dockerLogs() {
-        func frame(_ stream: UInt8, _ text: String) -> [UInt8] {
-            let bytes = Array(text.utf8)
-            return [stream, 0, 0, 0, 0, 0, UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes
-        }
-        let body = frame(1, "INFO started\n") + frame(2, "ERROR boom\n")
-        #expect(DockerEngine.demultiplex(body) == "INFO started\nERROR boom\n")
-        #expect(DockerEngine.demultiplex(Array("plain tty output\n".utf8)) == "plain tty output\n")
     }
 }

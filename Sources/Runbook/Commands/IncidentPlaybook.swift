@@ -1,3 +1,4 @@
+import DockerClient
 import Foundation
 
 /// One incident playbook of seed §5 run for one service: evidence, action, verification; when its escalation

@@ -1,3 +1,5 @@
+import DockerClient
+
 /// Which stop steps run (seed §7.1 planned, §7.2 emergency) and how long the planned stop waits for open positions.
 public struct StopPlan: Sendable {
     public var mode: StopMode

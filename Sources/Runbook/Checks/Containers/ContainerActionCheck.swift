@@ -1,3 +1,4 @@
+import DockerClient
 import Foundation
 import YAMLParser
 

@@ -1,6 +1,7 @@
+import DockerClient
 import Foundation
-import YAMLParser
 import Primitives
+import YAMLParser
 
 /// `type: logs`: no line matching `patterns` in the services' logs of the last `window`.
 public struct LogsCheck: CheckType {

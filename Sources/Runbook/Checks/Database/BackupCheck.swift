@@ -1,8 +1,9 @@
 import ChildProcesses
+import DockerClient
 import Foundation
 import PostgresClient
-import YAMLParser
 import Primitives
+import YAMLParser
 
 /// `type: backup`: `pg_dump` into `directory`, listed and optionally restored; with `acceptRecent`, a stack that is
 /// already down passes when a backup younger than that exists (a re-run of a stop). With `every`, a backup younger

@@ -1,6 +1,8 @@
+import DockerClient
 import Foundation
 import Mustache
 import PostgresClient
+import Runbook
 import TradeStore
 
 /// Seed §8: exports, trading and system metrics, risk compliance and the final report of §8.4.

@@ -168,19 +168,8 @@ public struct DockerEngine: Sendable {
     }
 }
 
+/// A Docker Engine API call that failed: where the engine is, what was asked, and what it answered.
 public struct DockerEngineError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
-}
-
-extension JSONValue {
-    func string(_ path: [String]) -> String? {
-        if case .string(let text)? = value(at: path) { return text }
-        return nil
-    }
-
-    func number(_ path: [String]) -> Double? {
-        if case .number(let number)? = value(at: path) { return number }
-        return nil
-    }
 }
