@@ -24,6 +24,8 @@ public final class LocalPostgresServer: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-postgres-\(UUID().uuidString)")
         let data = directory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // SIGINT: PostgreSQL's fast shutdown, which does not wait for this process's own open connections.
+        ExitCleanup.register(directory) { [weak self] in self?.takeProcess()?.stopAtExit(with: SIGINT) }
         let passwordFile = directory.appendingPathComponent("pwfile")
         try password.write(to: passwordFile, atomically: true, encoding: .utf8)
         try await handOverToServerUser(directory)

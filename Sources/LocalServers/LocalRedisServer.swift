@@ -19,6 +19,7 @@ public final class LocalRedisServer: Sendable {
         self.password = password
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        ExitCleanup.register(directory) { [weak self] in self?.takeProcess()?.stopAtExit(with: SIGTERM) }
         try await start()
     }
 

@@ -17,8 +17,7 @@ enum CDBCtl {
 @Suite("cdbctl as a command")
 struct CDBCtlCommandTests {
     func project(runbook: String) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("cdbctl-project"))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("cdbctl-project")
         try runbook.write(to: directory.appendingPathComponent("runbook.yaml"), atomically: true, encoding: .utf8)
         return directory
     }

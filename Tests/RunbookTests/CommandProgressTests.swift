@@ -11,8 +11,7 @@ struct SlowTestProject {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("cdbctl-progress"))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try scratchDirectory("cdbctl-progress")
         try """
             version: 1
             phases:

@@ -11,8 +11,7 @@ struct FirstRunTests {
 
     /// A fresh folder holding `files` (name → text): the operator's project as the test needs it.
     func folder(_ files: [String: String] = [:]) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("cdb-first-run"))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("cdb-first-run")
         for (name, text) in files { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return directory
     }

@@ -62,7 +62,7 @@ struct IncidentTests {
     @Test("cdbctl incident: an unknown kind is a usage error with a suggestion; without an engine it asks for --service")
     func command() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let reports = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("incident-reports")).path
+        let reports = try scratchDirectory("incident-reports").path
         let environment = ["DOCKER_HOST": "unix:///nonexistent/docker.sock"]
         let typo = try await CDBCtl.run(["incident", "container-crsh", "--reports-dir", reports], in: root, environment: environment)
         #expect(typo.status == 2)
@@ -76,7 +76,7 @@ struct IncidentTests {
     @Test("cdbctl incident database-restore: refused before any step without a backup or without --yes; an option the playbook lacks is a usage error")
     func restoreRefused() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let reports = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("incident-reports"))
+        let reports = try scratchDirectory("incident-reports")
         let environment = ["DOCKER_HOST": "unix:///nonexistent/docker.sock"]
         func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
             let result = try await CDBCtl.run(["incident"] + arguments + ["--reports-dir", reports.path], in: root, environment: environment)

@@ -14,8 +14,7 @@ struct EngineFixture {
         let redis = try await SharedServers.redis()
         let postgres = try await SharedServers.postgres()
         let database = try await postgres.createDatabase()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("cdbctl"))
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try scratchDirectory("cdbctl")
         var environment = [
             "REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_USER": postgres.user,
             "POSTGRES_PASSWORD": postgres.password, "POSTGRES_DB": database.database,

@@ -286,7 +286,7 @@ struct StopActionTests {
 struct RunRecordTests {
     @Test("a second run is refused while the first holds the lock; a lock left by a dead run is taken over")
     func lock() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("lock")).path
+        let directory = try scratchDirectory("lock").path
         let first = try RunLock(directory: directory, command: "monitor")
         #expect(first.staleHolder == nil)
         #expect(throws: LockHeld.self) { try RunLock(directory: directory, command: "stop") }
@@ -303,7 +303,7 @@ struct RunRecordTests {
 
     @Test("a command started while the lock is held does not inherit its descriptor")
     func lockNotInherited() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("lock-cloexec")).path
+        let directory = try scratchDirectory("lock-cloexec").path
         let lock = try RunLock(directory: directory, command: "stop")
         defer { lock.release() }
         // The control: a descriptor opened without O_CLOEXEC shows in the child, so the listing does see inheritance.
@@ -318,7 +318,7 @@ struct RunRecordTests {
 
     @Test("a saved record becomes the phase's state, with a Markdown twin; the audit log gets one JSON line per action")
     func records() throws {
-        let reports = ReportsDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("reports")).path)
+        let reports = ReportsDirectory(path: try scratchDirectory("reports").path)
         let step = StepResult(id: "env", title: "Env", seed: "2.1", severity: .critical, status: .fail, detail: "A | B", attempts: 1,
                               startedAt: Date(), durationMs: 2, figures: [:], playbook: nil)
         let record = PhaseRecord(phase: .preflight, verdict: .fail, startedAt: Date(), finishedAt: Date(), results: [step])
