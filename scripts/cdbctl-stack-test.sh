@@ -104,6 +104,25 @@ echo "== cdbctl monitor (healthy)"
 expect_exit 0 "$work/monitor.txt" cdbctl monitor
 expect_text "$work/monitor.txt" "monitor: OK"
 
+echo "== fault: cdb_core's process killed, Docker restarts it (a crash between two cycles)"
+restarts_before=$(docker inspect -f '{{.RestartCount}}' "${prefix}cdb_core")
+core_pid=$(docker inspect -f '{{.State.Pid}}' "${prefix}cdb_core")
+if [ "$(id -u)" = 0 ]; then kill -KILL "$core_pid"; else sudo kill -KILL "$core_pid"; fi
+for _ in $(seq 1 60); do
+  [ "$(docker inspect -f '{{.RestartCount}} {{.State.Health.Status}}' "${prefix}cdb_core")" = "$((restarts_before + 1)) healthy" ] && break
+  sleep 1
+done
+# The fault landed: Docker restarted it once and it is healthy again, so only the restart count can tell.
+[ "$(docker inspect -f '{{.RestartCount}} {{.State.Health.Status}}' "${prefix}cdb_core")" = "$((restarts_before + 1)) healthy" ] \
+  || fail "cdb_core was not restarted by Docker and healthy within 60 s after SIGKILL"
+expect_exit 1 "$work/monitor-crashed.txt" cdbctl monitor
+expect_text "$work/monitor-crashed.txt" "cdb_core crashed and was restarted by Docker 1 time since the previous cycle"
+expect_text "$work/monitor-crashed.txt" "monitor: CRITICAL"
+cdbctl monitor >"$work/monitor-after-crash.txt" 2>&1 || true
+if grep -q "restarted by Docker" "$work/monitor-after-crash.txt"; then
+  fail "the next cycle still reports the crash the previous cycle reported: $(grep 'restarted by Docker' "$work/monitor-after-crash.txt")"
+fi
+
 echo "== fault: cdb_core killed"
 docker kill "${prefix}cdb_core" >/dev/null
 expect_exit 1 "$work/monitor-stopped.txt" cdbctl monitor

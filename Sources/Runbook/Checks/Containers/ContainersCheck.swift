@@ -12,10 +12,14 @@ public struct ContainersCheck: CheckType {
     /// False for checks of one aspect (memory) that leave a stopped container to the crash check.
     public var requireRunning: Bool
     public var maxRestarts: Int?
+    /// Restarts allowed since the previous monitor cycle; nil: not compared. Docker's count grows only when its
+    /// restart policy brings a crashed container back (`docker restart` and a recreated container reset it), so
+    /// a rise between two cycles is a crash that Docker already repaired, which "running and healthy" never shows.
+    public var maxNewRestarts: Int?
     public var memoryMaxPercent: Double?
 
     public static let typeName = "containers"
-    public static let keys = ["services", "optional", "healthy", "running", "max_restarts", "memory_max_pct"]
+    public static let keys = ["services", "optional", "healthy", "running", "max_restarts", "max_new_restarts", "memory_max_pct"]
 
     public static func decode(from reader: CheckReader) -> ContainersCheck? {
         ContainersCheck(
@@ -23,6 +27,7 @@ public struct ContainersCheck: CheckType {
             requireHealthy: reader.optional("healthy", as: Bool.self) ?? true,
             requireRunning: reader.optional("running", as: Bool.self) ?? true,
             maxRestarts: reader.optional("max_restarts", as: Int.self),
+            maxNewRestarts: reader.optional("max_new_restarts", as: Int.self),
             memoryMaxPercent: reader.optional("memory_max_pct", as: Double.self))
     }
 
@@ -46,6 +51,8 @@ extension CheckContext {
         var notDeployed: [String] = []
         var healthy = 0
         var figures: [String: Double] = [:]
+        // The same step of the previous monitor cycle: its restart counts are the baseline.
+        let previous = command.previousCycle.flatMap { cycle in cycle.results.first { $0.id == step.id }.map { (cycle.startedAt, $0.figures) } }
         for service in wanted {
             guard let container = all.first(where: { $0.service == service || $0.name == service }) else {
                 if check.optional.contains(service) { notDeployed.append(service) } else { problems.append("\(service): no container in project '\(runbook.project)'") }
@@ -61,6 +68,13 @@ extension CheckContext {
             }
             if let maxRestarts = check.maxRestarts, container.restartCount > maxRestarts {
                 issues.append("restarted \(container.restartCount) times (allowed \(maxRestarts))")
+            }
+            if let allowed = check.maxNewRestarts, let (since, before) = previous, let counted = before["restarts.\(service)"] {
+                let crashes = container.restartCount - Int(counted)
+                if crashes > allowed {
+                    issues.append("crashed and was restarted by Docker \(crashes) time\(crashes == 1 ? "" : "s") since the previous cycle "
+                        + "(\(ReportsDirectory.stampFormatter.string(from: since)); allowed \(allowed)): see its logs (cdbctl incident container-crash --service \(service))")
+                }
             }
             if let limit = check.memoryMaxPercent, container.state == "running" {
                 let memory = try await engine.memory(of: container)
