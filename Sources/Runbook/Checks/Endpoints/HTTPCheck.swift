@@ -1,5 +1,6 @@
 import Foundation
 import HTTPClient
+import Primitives
 import StackContract
 import YAMLParser
 
