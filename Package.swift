@@ -162,7 +162,7 @@ let package = Package(
                                                      .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Tests/StageTestKit", swiftSettings: strict),
         .testTarget(name: "TradingServicesTests", dependencies: ["StageTestKit", "TradingServices", "MarketDataService", "MarketFeed",
-                                                                 "PersistenceService", "ServiceHost", "TradingCore", "RedisClient"],
+                                                                 "PersistenceService", "PostgresClient", "ServiceHost", "StackContract", "TradingCore", "RedisClient"],
                     swiftSettings: strict),
 
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
