@@ -144,11 +144,11 @@ let package = Package(
             dependencies: ["Runbook", "RunReports", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed", "PlainText"], swiftSettings: strict, linkerSettings: serviceLinking),
+        .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(name: "cdb_core", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(name: "cdb_risk", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict, linkerSettings: serviceLinking),
-        .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices", "TradingCore"], swiftSettings: strict, linkerSettings: serviceLinking),
-        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "PersistenceService", "TradeStore", "PostgresClient", "StackContract"], swiftSettings: strict, linkerSettings: serviceLinking),
+        .executableTarget(name: "cdb_execution", dependencies: ["ServiceHost", "TradingServices"], swiftSettings: strict, linkerSettings: serviceLinking),
+        .executableTarget(name: "cdb_db_writer", dependencies: ["ServiceHost", "PersistenceService", "TradeStore", "StackContract"], swiftSettings: strict, linkerSettings: serviceLinking),
         .executableTarget(
             name: "cdb-bench",
             dependencies: ["LocalServers", "PostgresClient", "RedisClient", "HTTPClient", "MarketFeed", "ServiceHost", "StackContract", "EventBus", "Primitives", "TradingCore", "TradingServices", "PersistenceService",
@@ -161,6 +161,14 @@ let package = Package(
         /// `../shared`): only suites named `SharedData…` use it, and `scripts/test.sh shared` runs exactly those.
         .target(name: "SharedTestData", path: "Tests/SharedTestData", swiftSettings: strict),
         .testTarget(name: "SharedTestDataTests", dependencies: ["SharedTestData"], swiftSettings: strict),
+        /// The trading stages without Redis: an in-memory bus and state store, entries built from events, a settable clock.
+        .target(name: "StageTestKit", dependencies: ["TradingServices", "EventBus", "RedisClient", "ServiceHost", "TradingCore",
+                                                     .product(name: "Logging", package: "swift-log"),
+                                                     .product(name: "Prometheus", package: "swift-prometheus")],
+                path: "Tests/StageTestKit", swiftSettings: strict),
+        .testTarget(name: "TradingServicesTests", dependencies: ["StageTestKit", "TradingServices", "MarketDataService", "MarketFeed",
+                                                                 "PersistenceService", "PostgresClient", "ServiceHost", "StackContract", "TradingCore", "RedisClient"],
+                    swiftSettings: strict),
 
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
         .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "HTTPClient", "YAMLParser", "SharedTestData"], swiftSettings: strict),

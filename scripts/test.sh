@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 layer="${1:-all}"
 # Swift Testing matches these regular expressions against test ids, `Module.Type/test(…)` (a suite's own id is
 # `Module.Type`), and runs a suite's tests when the suite matches.
-unit='TradingCoreTests|YAMLParserTests|RunbookUnitTests|DockerClientTests|PlainTextTests|SharedTestDataTests|PrimitivesTests|StackContractTests'
+unit='TradingCoreTests|YAMLParserTests|RunbookUnitTests|DockerClientTests|PlainTextTests|SharedTestDataTests|PrimitivesTests|StackContractTests|TradingServicesTests'
 shared='\.SharedData'
 case "$layer" in
   unit|integration|shared|stack|all) ;;

@@ -22,7 +22,8 @@ public actor ExecutionStage {
     private let clock: TradingClock
     private let latency: Duration
     private let marketWait: Duration
-    private let publisher: EventPublisher
+    private let publisher: any EventSink
+    private let wallTime: WallTime
     private let logger: Logger
     private var quotes: [String: QuoteHistory] = [:]
     private var handled = RecentIDs(capacity: 50_000)
@@ -31,14 +32,15 @@ public actor ExecutionStage {
     private let marketWaitsExpired: Counter
 
     public init(
-        model: PaperFillModel, clock: TradingClock, simulatedLatency: Duration, marketWait: Duration, publisher: EventPublisher,
-        metrics: ServiceMetrics, logger: Logger
+        model: PaperFillModel, clock: TradingClock, simulatedLatency: Duration, marketWait: Duration, publisher: any EventSink,
+        metrics: ServiceMetrics, logger: Logger, wallTime: @escaping WallTime = TradingClock.machineTime
     ) {
         self.model = model
         self.clock = clock
         self.latency = simulatedLatency
         self.marketWait = marketWait
         self.publisher = publisher
+        self.wallTime = wallTime
         self.logger = logger
         filled = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "FILLED")])
         rejected = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "REJECTED")])
@@ -78,7 +80,7 @@ public actor ExecutionStage {
         for entry in entries {
             guard case .success(let order) = EventEnvelope.decode(OrderRequest.self, from: entry), handled.insert(order.id) else { continue }
             // An order that waited (service stopped) is judged by its own price time too: a fill only on fresh prices.
-            let result = model.fill(order, quote: try await quote(for: order), now: clock.now(for: order.eventTime))
+            let result = model.fill(order, quote: try await quote(for: order), now: clock.now(for: order.eventTime, wallTime: wallTime))
             (result.status == .filled ? filled : rejected).increment()
             if result.status == .rejected {
                 logger.warning("order rejected", metadata: ["order": "\(order.id)", "reason": "\(result.message ?? "")"])

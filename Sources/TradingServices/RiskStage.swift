@@ -17,7 +17,7 @@ import TradingCore
 ///
 /// It consumes three streams (market data for marks, signals to judge, execution results to book)
 /// and keeps everything in one actor, so every decision sees one consistent portfolio. The state is
-/// saved to Redis before a batch that changed a decision is acknowledged (signals judged, fills booked,
+/// saved (to Redis, under `stateKey`) before a batch that changed a decision is acknowledged (signals judged, fills booked,
 /// orders or alerts sent, a new UTC day): a restart resumes where it stopped and redelivered events are
 /// recognised by id. A market-data batch that only moved marks (and the equity peak with them) is not
 /// saved on its own: such changes are saved once the oldest is `markSaveDelay` old, by the next batch or
@@ -46,23 +46,24 @@ public actor RiskStage {
     private let marketWait: Duration
     /// When the oldest change not yet in Redis was made; nil while the saved state is current.
     private var unsavedSince: ContinuousClock.Instant?
-    private let publisher: EventPublisher
-    private let store: RedisConnection
+    private let publisher: any EventSink
+    private let store: any StateStore
+    private let wallTime: WallTime
     private let logger: Logger
     private let gauges: RiskGauges
     private let marketWaitsExpired: Counter
 
-    /// Loads the saved state from Redis, or starts a fresh account with `engine`. `markSaveDelay`: how long
+    /// Loads the saved state from `store`, or starts a fresh account with `engine`. `markSaveDelay`: how long
     /// changes that only move marks may stay unsaved (zero saves after every batch). `marketWait`: with the
     /// market clock, how long a signal may wait for the marks to reach its time.
     public init(
         engine: RiskEngine, clock: TradingClock, snapshotInterval: Duration, markSaveDelay: Duration, marketWait: Duration,
-        redis: RedisConfiguration, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger
+        store: any StateStore, publisher: any EventSink, metrics: ServiceMetrics, logger: Logger,
+        wallTime: @escaping WallTime = TradingClock.machineTime
     ) async throws {
-        let store = try await RedisConnection(redis)
         let interval = snapshotInterval.seconds
         var restored: State?
-        if let saved = try await store.command("GET", Self.stateKey).bytes {
+        if let saved = try await store.load() {
             do {
                 restored = try EventCoding.decoder.decode(State.self, from: Data(saved))
                 logger.info("risk state restored", metadata: ["key": "\(Self.stateKey)"])
@@ -78,6 +79,7 @@ public actor RiskStage {
         self.marketWait = marketWait
         self.publisher = publisher
         self.store = store
+        self.wallTime = wallTime
         self.logger = logger
         self.gauges = RiskGauges(metrics)
         self.marketWaitsExpired = metrics.counter(
@@ -86,7 +88,7 @@ public actor RiskStage {
 
     /// The latest moment known: wall time, or in market mode the newest tick seen.
     private var now: Date {
-        clock == .market ? (state.marketTime ?? Date()) : Date()
+        clock == .market ? (state.marketTime ?? wallTime()) : wallTime()
     }
 
     /// Marks the portfolio with each tick, sells what drifted past a limit, snapshots when due.
@@ -102,10 +104,10 @@ public actor RiskStage {
             let before = state.engine.tradingState
             state.engine.mark(tick)
             noteStateChange(from: before, &outgoing)
-            for order in state.engine.driftReductions(now: clock.now(for: tick.eventTime)) {
+            for order in state.engine.driftReductions(now: clock.now(for: tick.eventTime, wallTime: wallTime)) {
                 outgoing.append((BusStream.orders.rawValue, EventEnvelope.encode(order)))
             }
-            snapshotIfDue(at: clock.now(for: tick.eventTime), &outgoing)
+            snapshotIfDue(at: clock.now(for: tick.eventTime, wallTime: wallTime), &outgoing)
         }
         guard marked else { return }
         // A new UTC day resets the day-start equity and lifts a day halt: a decision, saved at once.
@@ -121,7 +123,7 @@ public actor RiskStage {
             else { continue }
             try await awaitMarks(through: signal.eventTime)
             let before = state.engine.tradingState
-            switch state.engine.evaluate(signal: signal, now: clock.now(for: signal.eventTime)) {
+            switch state.engine.evaluate(signal: signal, now: clock.now(for: signal.eventTime, wallTime: wallTime)) {
             case .approved(let order):
                 outgoing.append((BusStream.orders.rawValue, EventEnvelope.encode(order)))
             case .rejected(let rejection):
@@ -158,7 +160,7 @@ public actor RiskStage {
                   state.appliedResults.insert(result.id)
             else { continue }
             let before = state.engine.tradingState
-            let moment = clock.now(for: result.eventTime)
+            let moment = clock.now(for: result.eventTime, wallTime: wallTime)
             for trade in state.engine.apply(fill: result, now: moment) {
                 outgoing.append((BusStream.trades.rawValue, EventEnvelope.encode(trade)))
             }
@@ -177,7 +179,7 @@ public actor RiskStage {
     /// (in market mode snapshots follow the ticks instead). Saves marks that waited long enough.
     public func tick() async throws {
         var outgoing: [(stream: String, payload: String)] = []
-        if clock == .wall { snapshotIfDue(at: Date(), &outgoing) }
+        if clock == .wall { snapshotIfDue(at: wallTime(), &outgoing) }
         guard !outgoing.isEmpty || unsavedSince != nil else { return }
         try await finish(outgoing, onlyMarks: outgoing.isEmpty)
     }
@@ -248,7 +250,7 @@ public actor RiskStage {
         let unsaved = unsavedSince
         unsavedSince = nil
         do {
-            try await store.command(["SET", Self.stateKey, Array(encoded)])
+            try await store.save(Array(encoded))
         } catch {
             if let unsaved { unsavedSince = min(unsaved, unsavedSince ?? unsaved) }
             throw error

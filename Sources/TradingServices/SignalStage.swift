@@ -14,7 +14,7 @@ import TradingCore
 /// cdb_core's work: market ticks in, momentum signals out.
 public actor SignalStage {
     private var strategy: MomentumStrategy
-    private let publisher: EventPublisher
+    private let publisher: any EventSink
     private let logger: Logger
     private let ticks: Counter
     private let buys: Counter
@@ -24,7 +24,7 @@ public actor SignalStage {
     private var lastTickTime: Date?
     private var lastSignal: TradingSignal?
 
-    public init(strategy: MomentumStrategy, publisher: EventPublisher, metrics: ServiceMetrics, logger: Logger) {
+    public init(strategy: MomentumStrategy, publisher: any EventSink, metrics: ServiceMetrics, logger: Logger) {
         self.strategy = strategy
         self.publisher = publisher
         self.logger = logger

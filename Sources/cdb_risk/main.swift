@@ -8,38 +8,14 @@ import TradingCore
 import TradingServices
 
 // cdb_risk (port 8002): signals + market_data + order_results → orders / risk_events / trades / snapshots.
-struct RiskConfig {
-    var limits: RiskLimits
-    var startingCapital: Double
-    var clock: TradingClock
-    var snapshotInterval: Duration
-    var markSaveDelay: Duration
-    var marketWait: Duration
-    var resetToken: String
-}
-
-await ServiceMain.run(service: "cdb_risk", defaultPort: 8002) { env in
-    RiskConfig(
-        limits: RiskLimits(
-            maxPositionPct: env.read(.maxPositionPct),
-            maxTotalExposurePct: env.read(.maxTotalExposurePct),
-            maxDailyDrawdownPct: env.read(.maxDailyDrawdownPct),
-            circuitBreakerThresholdPct: env.read(.circuitBreakerThresholdPct),
-            maxSlippagePct: env.read(.maxSlippagePct),
-            dataStaleTimeoutSec: TimeInterval(env.read(.dataStaleTimeoutSec))),
-        startingCapital: env.read(.startingCapitalUSD),
-        clock: TradingClock(reading: env),
-        snapshotInterval: .seconds(env.read(.snapshotIntervalSec)),
-        markSaveDelay: .milliseconds(env.read(.markSaveIntervalMs)),
-        marketWait: .milliseconds(env.read(.marketClockWaitMs)),
-        resetToken: env.read(.riskResetToken))
-} build: { config, context in
+await ServiceMain.run(service: "cdb_risk", defaultPort: 8002, readConfig: RiskSettings.init(reading:)) { settings, context in
     let stage = try await RiskStage(
-        engine: RiskEngine(limits: config.limits, startingCapital: config.startingCapital, startedAt: Date()),
-        clock: config.clock, snapshotInterval: config.snapshotInterval,
-        markSaveDelay: config.markSaveDelay, marketWait: config.marketWait, redis: context.settings.redis,
+        engine: RiskEngine(limits: settings.limits, startingCapital: settings.startingCapital, startedAt: Date()),
+        clock: settings.clock, snapshotInterval: settings.snapshotInterval,
+        markSaveDelay: settings.markSaveDelay, marketWait: settings.marketWait,
+        store: try await RedisStateStore(redis: context.settings.redis, key: RiskStage.stateKey),
         publisher: context.publisher, metrics: context.metrics, logger: context.logger)
-    let token = config.resetToken
+    let token = settings.resetToken
     return ServiceParts(
         workers: [
             // First, so it stops after the consumers and saves the marks their last batches moved.

@@ -1,0 +1,140 @@
+import Foundation
+import StackContract
+import StageTestKit
+import Testing
+import TradingCore
+import TradingServices
+
+@Suite("RiskStage: signals judged against the limits, fills booked, state saved before anything goes out")
+struct RiskStageTests {
+    let bus = InMemoryBus()
+    let store = InMemoryStateStore()
+    let wall = SettableWallClock(start + 1)
+
+    func stage(
+        _ clock: TradingClock = .wall, markSaveDelay: Duration = .zero, store: InMemoryStateStore? = nil, bus: InMemoryBus? = nil
+    ) async throws -> RiskStage {
+        try await RiskStage(
+            engine: RiskEngine(startedAt: start), clock: clock, snapshotInterval: .seconds(3_600), markSaveDelay: markSaveDelay,
+            marketWait: .zero, store: store ?? self.store, publisher: bus ?? self.bus, metrics: StageParts.metrics(),
+            logger: StageParts.logger, wallTime: wall.wallTime)
+    }
+
+    @Test("a fresh BUY becomes an order sized within MAX_POSITION_PCT, saved before it is published")
+    func buyBecomesOrder() async throws {
+        let stage = try await stage()
+        try await stage.handleSignals([BusEntry.of(signal("s1", price: 50_000, at: start), id: "1-0")])
+
+        let orders = try await bus.events(OrderRequest.self, on: .orders)
+        let order = try #require(orders.first)
+        #expect(orders.count == 1)
+        #expect(order.signalId == "s1")
+        #expect(order.side == .buy)
+        #expect(order.referencePrice == 50_000)
+        // 10 % of 100,000 USD, less the room the fill's own slippage and fee take.
+        let notional = order.quantity * order.referencePrice
+        #expect(notional > 9_900 && notional <= 10_000)
+        #expect(await bus.entries(on: .riskEvents).isEmpty)
+        #expect(await store.savedText.contains("\"s1\""))
+        #expect(await stage.status().approved == 1)
+    }
+
+    @Test("a signal priced longer ago than DATA_STALE_TIMEOUT_SEC is rejected on risk_events with its reason")
+    func staleSignalRejected() async throws {
+        let stage = try await stage()
+        wall.advance(by: 30)  // 31 s after the signal's price
+        try await stage.handleSignals([BusEntry.of(signal("s1", price: 50_000, at: start), id: "1-0")])
+
+        let rejection = try #require(try await bus.events(RiskRejection.self, on: .riskEvents).first)
+        #expect(rejection.signalId == "s1")
+        #expect(rejection.reason == .stalePrice)
+        #expect(rejection.message == "signal price is 31.000 s old (limit 30.000 s)")
+        #expect(await bus.entries(on: .orders).isEmpty)
+    }
+
+    @Test("a SELL with nothing held is rejected as nothing to reduce")
+    func sellWithoutPosition() async throws {
+        let stage = try await stage()
+        try await stage.handleSignals([BusEntry.of(signal("s1", .sell, price: 50_000, at: start), id: "1-0")])
+        #expect(try await bus.events(RiskRejection.self, on: .riskEvents).map(\.reason) == [.nothingToReduce])
+    }
+
+    @Test("a redelivered signal is judged once, also by a restarted stage on the saved state")
+    func redeliveryIsRecognised() async throws {
+        let first = try await stage()
+        let entry = BusEntry.of(signal("s1", price: 50_000, at: start), id: "1-0")
+        try await first.handleSignals([entry])
+        try await first.handleSignals([entry])
+        #expect(await bus.entries(on: .orders).count == 1)
+
+        let afterRestart = InMemoryBus()
+        let restarted = try await stage(bus: afterRestart)
+        try await restarted.handleSignals([entry])
+        #expect(await afterRestart.entries(on: .orders).isEmpty)
+        #expect(await restarted.status().approved == 1)
+        #expect(await restarted.status().pendingOrders == 1)
+    }
+
+    @Test("a saved state that cannot be read stops the stage instead of trading on a fresh account")
+    func unreadableStateRefused() async throws {
+        let broken = InMemoryStateStore(saved: Array("{not json".utf8))
+        let error = await #expect(throws: MalformedEvent.self) { _ = try await stage(store: broken) }
+        #expect(error?.entryID == RiskStage.stateKey)
+        #expect(error?.reason.contains("DEL the key to start a fresh account") == true)
+    }
+
+    @Test("marks alone are saved only after MARK_SAVE_INTERVAL_MS or at a graceful stop; a decision at once")
+    func marksSaveLate() async throws {
+        let stage = try await stage(markSaveDelay: .seconds(3_600))
+        try await stage.handleMarketData([BusEntry.of(tick("t1", 51_234, at: start), id: "1-0")])
+        #expect(await store.saves == 0)
+        try await stage.flush()
+        #expect(await store.saves == 1)
+        #expect(await store.savedText.contains("51234"))
+
+        try await stage.handleSignals([BusEntry.of(signal("s1", price: 51_234, at: start), id: "1-0")])
+        #expect(await store.saves == 2)
+    }
+
+    @Test("by the wall clock, tick() publishes a portfolio snapshot on each SNAPSHOT_INTERVAL_SEC boundary")
+    func snapshotsOnTheHour() async throws {
+        let stage = try await stage()
+        try await stage.tick()  // 22:13:21: the first boundary is 23:00
+        #expect(await bus.entries(on: .portfolioSnapshots).isEmpty)
+        wall.advance(by: 2_798)  // 22:59:59
+        try await stage.tick()
+        #expect(await bus.entries(on: .portfolioSnapshots).isEmpty)
+        wall.advance(by: 1)
+        try await stage.tick()
+        let snapshots = try await bus.events(PortfolioSnapshot.self, on: .portfolioSnapshots)
+        #expect(snapshots.map(\.eventTime) == [start + 2_800])
+        #expect(snapshots.first?.equity == 100_000)
+    }
+
+    @Test("a daily drawdown past MAX_DAILY_DRAWDOWN_PCT blocks new BUYs until 00:00 UTC, with an alert at each change")
+    func dailyDrawdownHaltsUntilMidnight() async throws {
+        let stage = try await stage(.market)
+        try await stage.handleMarketData([BusEntry.of(tick("t1", 100, at: start), id: "1-0")])
+        try await stage.handleSignals([BusEntry.of(signal("s1", price: 100, at: start), id: "1-0")])
+        let bought = try #require(try await bus.events(OrderRequest.self, on: .orders).first)
+        let fill = PaperFillModel().fill(bought, quote: PriceQuote(price: 100, time: start), now: start)
+        try await stage.handleResults([BusEntry.of(fill, id: "1-0")])
+        #expect(try await bus.events(PortfolioSnapshot.self, on: .portfolioSnapshots).last?.openPositions == 1)
+
+        // About 10 % of equity held, down 60 %: a 6 % day, past the 5 % limit, short of the 10 % breaker.
+        try await stage.handleMarketData([BusEntry.of(tick("t2", 40, at: start + 60), id: "2-0")])
+        #expect(await stage.status().tradingState == "DAY_HALTED")
+        try await stage.handleSignals([BusEntry.of(signal("s2", price: 40, at: start + 60), id: "2-0")])
+        #expect(try await bus.events(RiskRejection.self, on: .riskEvents).map(\.reason) == [.dailyDrawdownHalt])
+
+        try await stage.handleMarketData([BusEntry.of(tick("t3", 40, at: nextMidnight + 1), id: "3-0")])
+        #expect(await stage.status().tradingState == "ACTIVE")
+        try await stage.handleSignals([BusEntry.of(signal("s3", price: 40, at: nextMidnight + 1), id: "3-0")])
+        #expect(try await bus.events(OrderRequest.self, on: .orders).map(\.signalId) == ["s1", "s3"])
+
+        let changes = try await bus.alerts().filter { $0["kind"] == "trading_state" }.compactMap { $0["message"] }
+        #expect(changes.count == 2)
+        #expect(changes.first?.hasPrefix("trading state ACTIVE → DAY_HALTED") == true)
+        #expect(changes.last?.hasPrefix("trading state DAY_HALTED → ACTIVE") == true)
+    }
+}
