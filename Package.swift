@@ -70,8 +70,9 @@ let package = Package(
         /// What the services and cdbctl agree on: the bus streams (and which are persisted), the entry field, the
         /// /health and /status documents, the settings and their reader. FoundationEssentials only, no I/O.
         .target(name: "StackContract", dependencies: ["TradingCore", "PlainText"], swiftSettings: strict),
-        /// Publishing on the bus (XADD + PUBLISH mirror): the services' publisher and cdbctl's probe share it.
-        .target(name: "EventBus", dependencies: ["RedisClient", "StackContract"], swiftSettings: strict),
+        /// The bus's wire form: the event envelope (JSON in the entry field) and publishing (XADD + PUBLISH mirror);
+        /// the services and cdbctl's probe share it.
+        .target(name: "EventBus", dependencies: ["RedisClient", "StackContract", "TradingCore"], swiftSettings: strict),
 
         .target(
             name: "ServiceHost",
@@ -167,7 +168,7 @@ let package = Package(
                                                      .product(name: "Prometheus", package: "swift-prometheus")],
                 path: "Tests/StageTestKit", swiftSettings: strict),
         .testTarget(name: "TradingServicesTests", dependencies: ["StageTestKit", "TradingServices", "MarketDataService", "MarketFeed",
-                                                                 "PersistenceService", "PostgresClient", "ServiceHost", "StackContract", "TradingCore", "RedisClient"],
+                                                                 "PersistenceService", "PostgresClient", "ServiceHost", "StackContract", "EventBus", "TradingCore", "RedisClient"],
                     swiftSettings: strict),
 
         .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
@@ -176,7 +177,7 @@ let package = Package(
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),
         .testTarget(
             name: "ServicePipelineTests",
-            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "StackContract", "TradeStore", "TradingServices",
+            dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "StackContract", "EventBus", "TradeStore", "TradingServices",
                            "PersistenceService", "MarketFeed", "SharedTestData"],
             swiftSettings: strict
         ),
