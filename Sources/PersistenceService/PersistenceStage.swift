@@ -54,10 +54,8 @@ public actor PersistenceStage {
     }
 
     /// What `/status` shows: rows written per stream since start.
-    public func status() -> [String: String] {
-        var document = totals.mapValues(String.init)
-        document["last_batch_at"] = lastBatchAt.map { "\($0)" } ?? "never"
-        return document
+    public func status() -> WriterStatus {
+        WriterStatus(rowsStored: totals, lastBatchAt: lastBatchAt)
     }
 
     /// `/health` probe of the database: `SELECT 1` on a connection of its own.

@@ -69,3 +69,49 @@ public struct SignalStatus: Codable, Sendable {
         case lastSignal = "last_signal"
     }
 }
+
+/// cdb_execution's `/status` document: the clock it fills by, its taker fee and each symbol's newest quote.
+public struct ExecutionStatus: Codable, Sendable, Equatable {
+    /// A real trade price and when it was traded.
+    public struct Quote: Codable, Sendable, Equatable {
+        public var price: Double
+        public var time: Date
+
+        public init(price: Double, time: Date) {
+            self.price = price
+            self.time = time
+        }
+    }
+
+    public var clock: String
+    public var takerFeePct: Double
+    public var lastQuotes: [String: Quote]
+
+    public init(clock: String, takerFeePct: Double, lastQuotes: [String: Quote]) {
+        self.clock = clock
+        self.takerFeePct = takerFeePct
+        self.lastQuotes = lastQuotes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case clock
+        case takerFeePct = "taker_fee_pct"
+        case lastQuotes = "last_quotes"
+    }
+}
+
+/// cdb_db_writer's `/status` document: rows stored per stream since it started, and when the last batch was.
+public struct WriterStatus: Codable, Sendable, Equatable {
+    public var rowsStored: [String: Int]
+    public var lastBatchAt: Date?
+
+    public init(rowsStored: [String: Int], lastBatchAt: Date?) {
+        self.rowsStored = rowsStored
+        self.lastBatchAt = lastBatchAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rowsStored = "rows_stored"
+        case lastBatchAt = "last_batch_at"
+    }
+}

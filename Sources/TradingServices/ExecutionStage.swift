@@ -91,11 +91,8 @@ public actor ExecutionStage {
     }
 
     /// What `/status` shows.
-    public func status() -> [String: String] {
-        var document = ["clock": clock.rawValue, "taker_fee_pct": String(model.takerFeePct)]
-        for (symbol, history) in quotes {
-            if let quote = history.latest { document["last_price_\(symbol)"] = "\(quote.price) @ \(EventCoding.timestamp(quote.time))" }
-        }
-        return document
+    public func status() -> ExecutionStatus {
+        ExecutionStatus(clock: clock.rawValue, takerFeePct: model.takerFeePct,
+                        lastQuotes: quotes.compactMapValues { $0.latest.map { ExecutionStatus.Quote(price: $0.price, time: $0.time) } })
     }
 }

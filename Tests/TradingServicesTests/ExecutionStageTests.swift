@@ -36,6 +36,16 @@ struct ExecutionStageTests {
         #expect(StageParts.value(of: "cdb_order_results_total{status=\"FILLED\"}", in: metrics) == 1)
     }
 
+    @Test("/status shows the clock, the taker fee and each symbol's newest quote")
+    func statusDocument() async throws {
+        let stage = stage()
+        await stage.handleMarketData([BusEntry.of(tick("t1", 50_000, at: start), id: "1-0"),
+                                      BusEntry.of(tick("t2", 50_100, at: start + 1), id: "2-0")])
+        let status = await stage.status()
+        #expect(status == ExecutionStatus(clock: "wall", takerFeePct: model.takerFeePct,
+                                          lastQuotes: ["BTCUSDT": .init(price: 50_100, time: start + 1)]))
+    }
+
     @Test("an order for a symbol without a quote is rejected, never filled at a made-up price")
     func noQuoteNoFill() async throws {
         let stage = stage()
