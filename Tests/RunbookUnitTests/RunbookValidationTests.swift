@@ -126,6 +126,12 @@ struct RunbookValidationTests {
               stop:
                 - { id: a, title: A, seed: "7.1", destructive: maybe, check: { type: wait, duration: 1s } }
             """, "runbook.yaml:4:52: step 'a'.destructive: expected true or false, got 'maybe'"),
+        ("a negative restart allowance", """
+            version: 1
+            phases:
+              monitor:
+                - { id: a, title: A, seed: "4.2", check: { type: containers, max_new_restarts: -1 } }
+            """, "runbook.yaml:4:84: step 'a'.check.max_new_restarts: expected a count of 0 or more, got -1"),
         ("a stream the writer does not store", """
             version: 1
             phases:

@@ -22,7 +22,12 @@ public struct ContainersCheck: CheckType {
     public static let keys = ["services", "optional", "healthy", "running", "max_restarts", "max_new_restarts", "memory_max_pct"]
 
     public static func decode(from reader: CheckReader) -> ContainersCheck? {
-        ContainersCheck(
+        for key in ["max_restarts", "max_new_restarts"] {
+            if let count = reader.optional(key, as: Int.self), count < 0 {
+                reader.error("\(reader.what).\(key): expected a count of 0 or more, got \(count)", at: reader[key]!.mark)
+            }
+        }
+        return ContainersCheck(
             services: reader.strings("services") ?? [], optional: reader.strings("optional") ?? [],
             requireHealthy: reader.optional("healthy", as: Bool.self) ?? true,
             requireRunning: reader.optional("running", as: Bool.self) ?? true,
