@@ -96,9 +96,9 @@ extension Setting where Value == Double {
     // cdb_core
     public static var strategyThreshold: Self { .decimal("STRATEGY_THRESHOLD", 0...0.1, default: 0.0003, readers: [.cdbCore]) }
     // cdb_execution
-    public static var takerFeePct: Self { .decimal("TAKER_FEE_PCT", 0...0.01, default: 0.0005, readers: [.cdbExecution]) }
-    public static var slippageBasePct: Self { .decimal("SLIPPAGE_BASE_PCT", 0...0.05, default: 0.0002, readers: [.cdbExecution]) }
-    public static var slippageImpactPct: Self { .decimal("SLIPPAGE_IMPACT_PCT", 0...0.05, default: 0.0005, readers: [.cdbExecution]) }
+    public static var takerFeePct: Self { .decimal("TAKER_FEE_PCT", 0...0.01, default: 0.0005, readers: [.cdbExecution, .cdbRisk]) }
+    public static var slippageBasePct: Self { .decimal("SLIPPAGE_BASE_PCT", 0...0.05, default: 0.0002, readers: [.cdbExecution, .cdbRisk]) }
+    public static var slippageImpactPct: Self { .decimal("SLIPPAGE_IMPACT_PCT", 0...0.05, default: 0.0005, readers: [.cdbExecution, .cdbRisk]) }
 }
 
 /// The whole catalogue.

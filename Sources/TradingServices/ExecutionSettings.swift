@@ -15,13 +15,21 @@ public struct ExecutionSettings: Sendable, Equatable {
 
     /// Reads `SLIPPAGE_*`, `TAKER_FEE_PCT`, `DATA_STALE_TIMEOUT_SEC`, `CLOCK` and the waits; problems go to `env`.
     public init(reading env: EnvironmentReader) {
-        model = PaperFillModel(
+        model = PaperFillModel(reading: env)
+        clock = TradingClock(reading: env)
+        latency = .milliseconds(env.read(.simulatedLatencyMs))
+        marketWait = .milliseconds(env.read(.marketClockWaitMs))
+    }
+}
+
+extension PaperFillModel {
+    /// The fill model from `SLIPPAGE_*`, `TAKER_FEE_PCT` and `DATA_STALE_TIMEOUT_SEC`: cdb_execution fills by it and
+    /// cdb_risk predicts costs by it, so both read the same settings.
+    public init(reading env: EnvironmentReader) {
+        self.init(
             baseSlippagePct: env.read(.slippageBasePct),
             impactCoefficient: env.read(.slippageImpactPct),
             takerFeePct: env.read(.takerFeePct),
             staleAfterSec: TimeInterval(env.read(.dataStaleTimeoutSec)))
-        clock = TradingClock(reading: env)
-        latency = .milliseconds(env.read(.simulatedLatencyMs))
-        marketWait = .milliseconds(env.read(.marketClockWaitMs))
     }
 }

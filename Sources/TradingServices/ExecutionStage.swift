@@ -17,35 +17,51 @@ import TradingCore
 /// month passes in minutes and this stage reads market data at its own pace) it fills at the quote as of
 /// the order's price time, the price risk sized it by; an order priced later than the newest quote known
 /// waits up to `marketWait` for market data to catch up.
+///
+/// Exactly once: a batch's results are committed with the orders handled and the position reached on
+/// `orders`, so an order redelivered after a crash is recognised and a failed commit leaves it unhandled.
+/// The quotes are not saved: they are marks, and the next ticks bring them back.
 public actor ExecutionStage {
+    struct State: Codable {
+        var handled = RecentIDs(capacity: 50_000)
+        var applied = AppliedPositions()
+    }
+
+    public static let stateKey = SavedStateKeys.executionStage
+
     private let model: PaperFillModel
     private let clock: TradingClock
     private let latency: Duration
     private let marketWait: Duration
     private let publisher: any EventSink
+    private let store: any StateStore
     private let wallTime: WallTime
     private let logger: Logger
     private var quotes: [String: QuoteHistory] = [:]
-    private var handled = RecentIDs(capacity: 50_000)
+    private var state = State()
+    /// Set when a commit failed: what Redis holds may be ahead of or behind `state`, so it is read again.
+    private var mustReload = false
     private let filled: Counter
     private let rejected: Counter
     private let marketWaitsExpired: Counter
 
     public init(
         model: PaperFillModel, clock: TradingClock, simulatedLatency: Duration, marketWait: Duration, publisher: any EventSink,
-        metrics: ServiceMetrics, logger: Logger, wallTime: @escaping WallTime = TradingClock.machineTime
-    ) {
+        store: any StateStore, metrics: ServiceMetrics, logger: Logger, wallTime: @escaping WallTime = TradingClock.machineTime
+    ) async throws {
         self.model = model
         self.clock = clock
         self.latency = simulatedLatency
         self.marketWait = marketWait
         self.publisher = publisher
+        self.store = store
         self.wallTime = wallTime
         self.logger = logger
         filled = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "FILLED")])
         rejected = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "REJECTED")])
         marketWaitsExpired = metrics.counter(
             "market_clock_waits_expired_total", help: "Market clock: orders handled before market data reached their time")
+        state = try await StageState.load(State.self, key: Self.stateKey, from: store) ?? State()
     }
 
     /// Keeps the recent real prices per symbol (only the latest with the wall clock).
@@ -75,19 +91,34 @@ public actor ExecutionStage {
 
     /// Fills (or rejects) each new order against the latest quote and publishes the results.
     public func handleOrders(_ entries: [StreamEntry]) async throws {
+        if mustReload {
+            state = try await StageState.load(State.self, key: Self.stateKey, from: store) ?? State()
+            mustReload = false
+        }
         if latency > .zero { try await Task.sleep(for: latency) }
+        var next = state
         var results: [(stream: String, payload: String)] = []
-        for entry in entries {
-            guard case .success(let order) = EventEnvelope.decode(OrderRequest.self, from: entry), handled.insert(order.id) else { continue }
+        var outcomes: [OrderResult] = []
+        for entry in entries where next.applied.admit(entry, of: BusStream.orders.rawValue) {
+            guard case .success(let order) = EventEnvelope.decode(OrderRequest.self, from: entry), next.handled.insert(order.id) else { continue }
             // An order that waited (service stopped) is judged by its own price time too: a fill only on fresh prices.
             let result = model.fill(order, quote: try await quote(for: order), now: clock.now(for: order.eventTime, wallTime: wallTime))
-            (result.status == .filled ? filled : rejected).increment()
-            if result.status == .rejected {
-                logger.warning("order rejected", metadata: ["order": "\(order.id)", "reason": "\(result.message ?? "")"])
-            }
+            outcomes.append(result)
             results.append((BusStream.orderResults.rawValue, EventEnvelope.encode(result)))
         }
-        try await publisher.publish(results)
+        do {
+            try await publisher.commit(results, state: StageState.saved(next, key: Self.stateKey))
+        } catch {
+            mustReload = true
+            throw error
+        }
+        state = next
+        for result in outcomes {
+            (result.status == .filled ? filled : rejected).increment()
+            if result.status == .rejected {
+                logger.warning("order rejected", metadata: ["order": "\(result.orderId)", "reason": "\(result.message ?? "")"])
+            }
+        }
     }
 
     /// What `/status` shows.

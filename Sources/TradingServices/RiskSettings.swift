@@ -6,9 +6,10 @@ import Foundation
 import StackContract
 import TradingCore
 
-/// cdb_risk's settings: the limits, the account, the clock, how often it snapshots and saves, the operator token.
+/// cdb_risk's settings: the policy (limits, sizing, the fill model it predicts costs by), the account, the clock,
+/// how often it snapshots and saves, the operator token.
 public struct RiskSettings: Sendable, Equatable {
-    public var limits: RiskLimits
+    public var policy: RiskPolicy
     public var startingCapital: Double
     public var clock: TradingClock
     public var snapshotInterval: Duration
@@ -17,15 +18,16 @@ public struct RiskSettings: Sendable, Equatable {
     /// `RISK_RESET_TOKEN`: empty disables the operator's circuit-breaker reset.
     public var resetToken: String
 
-    /// Reads the limits, `STARTING_CAPITAL_USD`, `CLOCK` and the intervals; problems go to `env` (see `finish()`).
+    /// Reads the limits, the fill model's settings, `STARTING_CAPITAL_USD`, `CLOCK` and the intervals; problems go to `env` (see `finish()`).
     public init(reading env: EnvironmentReader) {
-        limits = RiskLimits(
+        let limits = RiskLimits(
             maxPositionPct: env.read(.maxPositionPct),
             maxTotalExposurePct: env.read(.maxTotalExposurePct),
             maxDailyDrawdownPct: env.read(.maxDailyDrawdownPct),
             circuitBreakerThresholdPct: env.read(.circuitBreakerThresholdPct),
             maxSlippagePct: env.read(.maxSlippagePct),
             dataStaleTimeoutSec: TimeInterval(env.read(.dataStaleTimeoutSec)))
+        policy = RiskPolicy(limits: limits, sizer: PositionSizer(), fillModel: PaperFillModel(reading: env))
         startingCapital = env.read(.startingCapitalUSD)
         clock = TradingClock(reading: env)
         snapshotInterval = .seconds(env.read(.snapshotIntervalSec))

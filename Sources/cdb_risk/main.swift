@@ -10,11 +10,10 @@ import TradingServices
 // cdb_risk (port 8002): signals + market_data + order_results → orders / risk_events / trades / snapshots.
 await ServiceMain.run(service: "cdb_risk", defaultPort: 8002, readConfig: RiskSettings.init(reading:)) { settings, context in
     let stage = try await RiskStage(
-        engine: RiskEngine(limits: settings.limits, startingCapital: settings.startingCapital, startedAt: Date()),
+        policy: settings.policy, startingCapital: settings.startingCapital, startedAt: Date(),
         clock: settings.clock, snapshotInterval: settings.snapshotInterval,
         markSaveDelay: settings.markSaveDelay, marketWait: settings.marketWait,
-        store: try await RedisStateStore(redis: context.settings.redis, key: RiskStage.stateKey),
-        publisher: context.publisher, metrics: context.metrics, logger: context.logger)
+        store: context.publisher, publisher: context.publisher, metrics: context.metrics, logger: context.logger)
     let token = settings.resetToken
     return ServiceParts(
         workers: [

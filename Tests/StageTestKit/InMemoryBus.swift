@@ -4,33 +4,65 @@ import StackContract
 import TradingCore
 import TradingServices
 
-/// The bus in memory: records what a stage publishes, per stream and in order, as the entries a consumer
-/// of that stream would read, so a test can assert on them or hand them to the next stage.
-public actor InMemoryBus: EventSink {
+/// The bus in memory: records what a stage commits, per stream and in order, as the entries a consumer
+/// of that stream would read, and the states saved with them, so a test can assert on them, hand them to the
+/// next stage, or build a second stage on the same bus (a restart).
+public actor InMemoryBus: EventSink, StateStore {
+    /// How the next commit goes wrong, as Redis can.
+    private enum Fault {
+        /// Nothing is stored (the connection was gone before EXEC).
+        case storeNothing(any Error)
+        /// Everything is stored, then the reply is lost (the connection broke after EXEC).
+        case loseReply(any Error)
+    }
+
     private var streams: [String: [StreamEntry]] = [:]
+    private var states: [String: [UInt8]] = [:]
     private var sequence = 0
-    private var pendingFailure: (any Error)?
+    private var pendingFault: Fault?
+    /// How many commits were stored.
+    public private(set) var commits = 0
 
     public init() {}
 
-    /// Appends the events with ids `1-0`, `2-0`, … (one sequence across streams, like one Redis clock).
+    /// Appends the events with ids `1-0`, `2-0`, … (one sequence across streams, like one Redis clock) and saves `state`.
     @discardableResult
-    public func publish(_ events: [(stream: String, payload: String)]) async throws -> [String] {
-        if let failure = pendingFailure {
-            pendingFailure = nil
-            throw failure
-        }
-        return events.map { event in
+    public func commit(_ events: [(stream: String, payload: String)], state: SavedState?) async throws -> [String] {
+        let fault = pendingFault
+        pendingFault = nil
+        if case .storeNothing(let error) = fault { throw error }
+        if let state { states[state.key] = state.bytes }
+        commits += 1
+        let ids = events.map { event in
             sequence += 1
             let entry = StreamEntry(id: "\(sequence)-0", fields: [BusStream.eventField: Array(event.payload.utf8)])
             streams[event.stream, default: []].append(entry)
             return entry.id
         }
+        if case .loseReply(let error) = fault { throw error }
+        return ids
     }
 
-    /// Makes the next `publish` throw `error` and store nothing, as a lost Redis would.
-    public func failNextPublish(with error: any Error) {
-        pendingFailure = error
+    public func load(_ key: String) async throws -> [UInt8]? { states[key] }
+
+    /// Makes the next commit throw `error` and store nothing, as a lost Redis would.
+    public func failNextCommit(with error: any Error) {
+        pendingFault = .storeNothing(error)
+    }
+
+    /// Makes the next commit store everything and then throw `error`, as a reply lost after EXEC would.
+    public func loseNextReply(with error: any Error) {
+        pendingFault = .loseReply(error)
+    }
+
+    /// Puts `bytes` under `key`, as a state saved by an earlier run (or a damaged one).
+    public func seedState(_ key: String, _ bytes: [UInt8]) {
+        states[key] = bytes
+    }
+
+    /// The state saved under `key` as text (JSON), empty when none was saved.
+    public func savedText(_ key: String) -> String {
+        String(decoding: states[key] ?? [], as: UTF8.self)
     }
 
     /// Everything published on `stream`, oldest first.

@@ -213,7 +213,7 @@ struct RiskEngineTests {
         for index in 0..<50 { _ = step(&original, index, price: walk.next()) }
 
         let data = try EventCoding.encoder.encode(original)
-        var restored = try EventCoding.decoder.decode(RiskEngine.self, from: data)
+        var restored = try EventCoding.makeDecoder(userInfo: [RiskPolicy.decodingKey: original.policy]).decode(RiskEngine.self, from: data)
         #expect(restored == original)
 
         for index in 50..<150 {
@@ -222,5 +222,20 @@ struct RiskEngineTests {
         }
         #expect(restored == original)
         #expect(restored.snapshot(now: TestClock.at(200)) == original.snapshot(now: TestClock.at(200)))
+    }
+
+    @Test("a saved account carries no policy: it decodes only with the settings' policy, and runs by it")
+    func savedAccountTakesThePolicy() throws {
+        var engine = RiskEngine(startedAt: TestClock.dayStart)
+        engine.mark(symbol: "BTCUSDT", price: 50_000, at: TestClock.dayStart)
+        let data = try EventCoding.encoder.encode(engine)
+        #expect(!String(decoding: data, as: UTF8.self).contains("maxPositionPct"))
+        #expect(throws: DecodingError.self) { try EventCoding.decoder.decode(RiskEngine.self, from: data) }
+
+        let tighter = RiskPolicy(limits: RiskLimits(maxPositionPct: 0.05))
+        let restored = try EventCoding.makeDecoder(userInfo: [RiskPolicy.decodingKey: tighter]).decode(RiskEngine.self, from: data)
+        #expect(restored.limits == tighter.limits)
+        #expect(restored.portfolio == engine.portfolio)
+        #expect(tighter.changes(since: engine.policy) == ["MAX_POSITION_PCT 0.1 → 0.05"])
     }
 }

@@ -12,14 +12,14 @@ struct ExecutionStageTests {
     let wall = SettableWallClock(start + 1)
     let model = PaperFillModel()
 
-    func stage(_ clock: TradingClock = .wall, marketWait: Duration = .zero) -> ExecutionStage {
-        ExecutionStage(model: model, clock: clock, simulatedLatency: .zero, marketWait: marketWait, publisher: bus,
-                       metrics: metrics, logger: StageParts.logger, wallTime: wall.wallTime)
+    func stage(_ clock: TradingClock = .wall, marketWait: Duration = .zero) async throws -> ExecutionStage {
+        try await ExecutionStage(model: model, clock: clock, simulatedLatency: .zero, marketWait: marketWait, publisher: bus, store: bus,
+                                 metrics: metrics, logger: StageParts.logger, wallTime: wall.wallTime)
     }
 
     @Test("an order fills at the latest quote plus slippage, pays the taker fee, and its result goes out")
     func fillsAtTheQuote() async throws {
-        let stage = stage()
+        let stage = try await stage()
         await stage.handleMarketData([BusEntry.of(tick("t1", 50_000, at: start), id: "1-0")])
         try await stage.handleOrders([BusEntry.of(order("o1", quantity: 0.1, price: 50_000, pricedAt: start), id: "1-0")])
 
@@ -38,7 +38,7 @@ struct ExecutionStageTests {
 
     @Test("/status shows the clock, the taker fee and each symbol's newest quote")
     func statusDocument() async throws {
-        let stage = stage()
+        let stage = try await stage()
         await stage.handleMarketData([BusEntry.of(tick("t1", 50_000, at: start), id: "1-0"),
                                       BusEntry.of(tick("t2", 50_100, at: start + 1), id: "2-0")])
         let status = await stage.status()
@@ -48,7 +48,7 @@ struct ExecutionStageTests {
 
     @Test("an order for a symbol without a quote is rejected, never filled at a made-up price")
     func noQuoteNoFill() async throws {
-        let stage = stage()
+        let stage = try await stage()
         await stage.handleMarketData([BusEntry.of(tick("t1", 50_000, at: start), id: "1-0")])
         try await stage.handleOrders([BusEntry.of(order("o1", quantity: 1, price: 3_000, pricedAt: start, symbol: "ETHUSDT"), id: "1-0")])
 
@@ -61,7 +61,7 @@ struct ExecutionStageTests {
 
     @Test("by the wall clock a quote older than the staleness limit rejects the order")
     func staleQuoteRejects() async throws {
-        let stage = stage()
+        let stage = try await stage()
         await stage.handleMarketData([BusEntry.of(tick("t1", 50_000, at: start), id: "1-0")])
         wall.advance(by: 30)  // 31 s after the quote
         try await stage.handleOrders([BusEntry.of(order("o1", quantity: 0.1, price: 50_000, pricedAt: start + 30), id: "1-0")])
@@ -73,7 +73,7 @@ struct ExecutionStageTests {
 
     @Test("a redelivered order is executed once")
     func redeliveryIsIgnored() async throws {
-        let stage = stage()
+        let stage = try await stage()
         await stage.handleMarketData([BusEntry.of(tick("t1", 50_000, at: start), id: "1-0")])
         let first = BusEntry.of(order("o1", quantity: 0.1, price: 50_000, pricedAt: start), id: "1-0")
         try await stage.handleOrders([first])
@@ -83,7 +83,7 @@ struct ExecutionStageTests {
 
     @Test("a cdbctl probe tick is no quote to fill against")
     func probeIsNoQuote() async throws {
-        let stage = stage()
+        let stage = try await stage()
         await stage.handleMarketData([BusEntry.of(tick("probe", 50_000, at: start, source: .probe), id: "1-0")])
         try await stage.handleOrders([BusEntry.of(order("o1", quantity: 0.1, price: 50_000, pricedAt: start), id: "1-0")])
         #expect(try await bus.events(OrderResult.self, on: .orderResults).first?.reason == .invalidPrice)
@@ -91,7 +91,7 @@ struct ExecutionStageTests {
 
     @Test("with the market clock an order fills at the quote as of its price time, not the newest")
     func marketClockFillsAsOfPriceTime() async throws {
-        let stage = stage(.market)
+        let stage = try await stage(.market)
         await stage.handleMarketData(BusEntry.ticks([tick("t1", 100, at: start), tick("t2", 110, at: start + 5)]))
         try await stage.handleOrders([BusEntry.of(order("o1", quantity: 1, price: 100, pricedAt: start + 1), id: "1-0")])
 
@@ -103,7 +103,7 @@ struct ExecutionStageTests {
 
     @Test("with the market clock an order priced after the newest quote waits for market data to reach it")
     func marketClockWaitsForData() async throws {
-        let stage = stage(.market, marketWait: .seconds(30))
+        let stage = try await stage(.market, marketWait: .seconds(30))
         await stage.handleMarketData([BusEntry.of(tick("t1", 100, at: start), id: "1-0")])
         let pending = Task { try await stage.handleOrders([BusEntry.of(order("o1", quantity: 1, price: 120, pricedAt: start + 5), id: "1-0")]) }
         try await Task.sleep(for: .milliseconds(50))
@@ -118,7 +118,7 @@ struct ExecutionStageTests {
 
     @Test("with the market clock and no wait left, an order fills at the newest quote and the expiry is counted")
     func marketClockWaitExpires() async throws {
-        let stage = stage(.market)
+        let stage = try await stage(.market)
         await stage.handleMarketData([BusEntry.of(tick("t1", 100, at: start), id: "1-0")])
         try await stage.handleOrders([BusEntry.of(order("o1", quantity: 1, price: 100, pricedAt: start + 5), id: "1-0")])
         #expect(try await bus.events(OrderResult.self, on: .orderResults).first?.status == .filled)

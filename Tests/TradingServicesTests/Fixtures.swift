@@ -11,8 +11,10 @@ func tick(_ id: String, _ price: Double, at time: Date, symbol: String = "BTCUSD
     MarketTick(id: id, symbol: symbol, price: price, quantity: 1, eventTime: time, source: source)
 }
 
-func signal(_ id: String, _ side: OrderSide = .buy, price: Double, at time: Date, pricedAt priceTime: Date? = nil) -> TradingSignal {
-    TradingSignal(id: id, symbol: "BTCUSDT", side: side, confidence: 1, price: price, strategy: "test", reason: "test",
+func signal(
+    _ id: String, _ side: OrderSide = .buy, symbol: String = "BTCUSDT", price: Double, at time: Date, pricedAt priceTime: Date? = nil
+) -> TradingSignal {
+    TradingSignal(id: id, symbol: symbol, side: side, confidence: 1, price: price, strategy: "test", reason: "test",
                   eventTime: time, originTickId: "tick-\(id)", priceTime: priceTime ?? time)
 }
 

@@ -40,7 +40,7 @@ struct RiskSettingsTests {
     func defaults() {
         let (settings, problems) = readSettings([:], RiskSettings.init(reading:))
         #expect(problems.isEmpty)
-        #expect(settings.limits == RiskLimits())
+        #expect(settings.policy.limits == RiskLimits())
         #expect(settings.startingCapital == 100_000)
         #expect(settings.clock == .wall)
         #expect(settings.snapshotInterval == .seconds(3_600))
@@ -53,11 +53,13 @@ struct RiskSettingsTests {
     func values() {
         let (settings, problems) = readSettings([
             "MAX_POSITION_PCT": "0.2", "DATA_STALE_TIMEOUT_SEC": "60", "CLOCK": "market", "MARK_SAVE_INTERVAL_MS": "250",
-            "SNAPSHOT_INTERVAL_SEC": "60",
+            "SNAPSHOT_INTERVAL_SEC": "60", "TAKER_FEE_PCT": "0.001",
         ], RiskSettings.init(reading:))
         #expect(problems.isEmpty)
-        #expect(settings.limits.maxPositionPct == 0.2)
-        #expect(settings.limits.dataStaleTimeoutSec == 60)
+        #expect(settings.policy.limits.maxPositionPct == 0.2)
+        // cdb_risk predicts costs by the fees cdb_execution charges.
+        #expect(settings.policy.fillModel.takerFeePct == 0.001)
+        #expect(settings.policy.limits.dataStaleTimeoutSec == 60)
         #expect(settings.clock == .market)
         #expect(settings.markSaveDelay == .milliseconds(250))
         #expect(settings.snapshotInterval == .seconds(60))
@@ -71,7 +73,7 @@ struct RiskSettingsTests {
             "MAX_DAILY_DRAWDOWN_PCT: 0.9 is outside the valid range 0.01-0.5",
             "CLOCK: expected one of wall, market, got 'lunar'",
         ])
-        #expect(settings.limits.maxDailyDrawdownPct == 0.05)
+        #expect(settings.policy.limits.maxDailyDrawdownPct == 0.05)
     }
 }
 

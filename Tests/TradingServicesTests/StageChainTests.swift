@@ -10,12 +10,13 @@ struct StageChainTests {
     @Test("a price jump becomes a signal, an order, a fill and an open position, each tied to the one before")
     func jumpToPosition() async throws {
         let bus = InMemoryBus()
-        let signals = SignalStage(strategy: MomentumStrategy(), publisher: bus, metrics: StageParts.metrics(), logger: StageParts.logger)
+        let signals = try await SignalStage(
+            strategy: MomentumStrategy(), publisher: bus, store: bus, metrics: StageParts.metrics(), logger: StageParts.logger)
         let risk = try await RiskStage(
-            engine: RiskEngine(startedAt: start), clock: .market, snapshotInterval: .seconds(3_600), markSaveDelay: .zero,
-            marketWait: .zero, store: InMemoryStateStore(), publisher: bus, metrics: StageParts.metrics(), logger: StageParts.logger)
-        let execution = ExecutionStage(
-            model: PaperFillModel(), clock: .market, simulatedLatency: .zero, marketWait: .zero, publisher: bus,
+            policy: RiskPolicy(), startingCapital: 100_000, startedAt: start, clock: .market, snapshotInterval: .seconds(3_600),
+            markSaveDelay: .zero, marketWait: .zero, store: bus, publisher: bus, metrics: StageParts.metrics(), logger: StageParts.logger)
+        let execution = try await ExecutionStage(
+            model: PaperFillModel(), clock: .market, simulatedLatency: .zero, marketWait: .zero, publisher: bus, store: bus,
             metrics: StageParts.metrics(), logger: StageParts.logger)
 
         let market = BusEntry.ticks((0..<10).map { tick("t\($0)", 100, at: start + Double($0)) } + [tick("t10", 101, at: start + 10)])

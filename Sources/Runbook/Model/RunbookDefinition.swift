@@ -12,6 +12,8 @@ public enum Severity: String, Sendable, Codable, CaseIterable, YAMLScalarDecodab
 /// The runbook's phases, in the order of a run.
 public enum PhaseName: String, Sendable, Codable, CaseIterable {
     case preflight, go, start, monitor, incidents, report, stop, postrun
+    /// `cdbctl risk reset-account`: a fresh paper account (after a changed STARTING_CAPITAL_USD), backed up first.
+    case resetAccount = "reset_account"
 }
 
 /// One step of a phase: what it checks or does, and how it is run.

@@ -26,8 +26,12 @@ public enum EventCoding {
     }()
 
     /// The shared decoder (see `encoder`) accepting the timestamps described at `parseTimestamp(_:)`.
-    public static let decoder: JSONDecoder = {
+    public static let decoder = makeDecoder()
+
+    /// A decoder like `decoder` carrying `userInfo` (a saved risk account's policy, say).
+    public static func makeDecoder(userInfo: [CodingUserInfoKey: any Sendable] = [:]) -> JSONDecoder {
         let decoder = JSONDecoder()
+        decoder.userInfo = userInfo
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
@@ -40,7 +44,7 @@ public enum EventCoding {
             return date
         }
         return decoder
-    }()
+    }
 
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, microseconds).
     public static func timestamp(_ date: Date) -> String {

@@ -29,6 +29,7 @@ public struct PositionSizer: Codable, Sendable, Equatable {
     /// portfolio's marks. `reservedInSymbol` and `reservedTotal` are the notionals of BUYs already
     /// approved but not yet filled: they count against the limits as if they were held, and
     /// `reservedCost`, the equity their fills will consume (slippage and fee), as if it were spent.
+    /// `reservedSellQuantity`: what SELLs in flight already sell of `symbol`; a SELL sells only the rest.
     public func size(
         side: OrderSide,
         symbol: String,
@@ -39,7 +40,8 @@ public struct PositionSizer: Codable, Sendable, Equatable {
         fillModel: PaperFillModel,
         reservedInSymbol: Double = 0,
         reservedTotal: Double = 0,
-        reservedCost: Double = 0
+        reservedCost: Double = 0,
+        reservedSellQuantity: Double = 0
     ) -> SizingOutcome {
         switch side {
         case .sell:
@@ -47,7 +49,12 @@ public struct PositionSizer: Codable, Sendable, Equatable {
             guard held > 0 else {
                 return .rejected(.nothingToReduce, message: "no long position in \(symbol) to sell")
             }
-            return .order(quantity: held, notional: held * price)
+            let available = held - reservedSellQuantity
+            // Within rounding of the holding, the SELLs in flight already sell all of it.
+            guard available > held * 1e-9 else {
+                return .rejected(.nothingToReduce, message: "the \(symbol) position is already being sold by an order in flight")
+            }
+            return .order(quantity: available, notional: available * price)
         case .buy:
             return sizeBuy(
                 symbol: symbol, confidence: confidence, price: price, portfolio: portfolio, limits: limits, fillModel: fillModel,

@@ -7,9 +7,11 @@ import PlainText
 
 /// Pre-trade risk control and the account it protects.
 ///
-/// A value type with mutating methods whose whole state is `Codable`, so a service can persist
-/// it after every change and resume after a restart with identical decisions. The engine never
-/// reads the clock: every method takes the current time, which makes day rollovers testable.
+/// A value type with mutating methods. Its account (portfolio, day start, peak, halts, reservations) is
+/// `Codable`, so a service can persist it after every change and resume after a restart with identical
+/// decisions; its policy (limits, sizing, fill model) is not saved: it comes from the settings at every
+/// start (`RiskPolicy`, passed to the decoder), so a changed limit applies. The engine never reads the
+/// clock: every method takes the current time, which makes day rollovers testable.
 ///
 /// Rules (limits are inclusive, see `RiskLimits` and `LimitComparison`):
 /// - Equity is marked to market on every `mark`; the all-time peak and the UTC day-start equity
@@ -24,11 +26,11 @@ import PlainText
 ///   are rejected; BUYs are sized down to fit (see `PositionSizer`).
 public struct RiskEngine: Codable, Sendable, Equatable {
     /// Limits enforced.
-    public let limits: RiskLimits
+    public private(set) var limits: RiskLimits
     /// Sizing policy for approved signals.
-    public let sizer: PositionSizer
+    public private(set) var sizer: PositionSizer
     /// Execution cost model used to predict slippage and fees.
-    public let fillModel: PaperFillModel
+    public private(set) var fillModel: PaperFillModel
     /// The account.
     public private(set) var portfolio: Portfolio
     /// Equity at the start of the current UTC day.
@@ -48,6 +50,9 @@ public struct RiskEngine: Codable, Sendable, Equatable {
     /// BUY notionals approved but not yet filled or rejected, by order id. They count against the
     /// limits: otherwise two signals in quick succession could each use the same room.
     public private(set) var pendingBuys: [String: PendingBuy] = [:]
+    /// SELL quantities ordered but not yet filled or rejected, by order id. A later SELL (signal or drift
+    /// reduction) sees only what is held beyond them, so no order sells what another already sells.
+    public private(set) var pendingSells: [String: PendingSell] = [:]
 
     /// Creates an engine with a fresh account of `startingCapital` USD; `startedAt` fixes the
     /// first UTC day.
@@ -69,6 +74,21 @@ public struct RiskEngine: Codable, Sendable, Equatable {
         self.isCircuitBreakerTripped = false
         self.lastTickId = nil
         self.counters = RiskCounters()
+    }
+
+    /// The rules it judges by; what a restart takes from the settings.
+    public var policy: RiskPolicy {
+        get { RiskPolicy(limits: limits, sizer: sizer, fillModel: fillModel) }
+        set {
+            limits = newValue.limits
+            sizer = newValue.sizer
+            fillModel = newValue.fillModel
+        }
+    }
+
+    /// SELL quantity of `symbol` already ordered and not yet executed.
+    public func reservedSellQuantity(of symbol: String) -> Double {
+        pendingSells.values.filter { $0.symbol == symbol }.reduce(0) { $0 + $1.quantity }
     }
 
     /// HALTED beats DAY_HALTED beats ACTIVE.
@@ -148,7 +168,8 @@ public struct RiskEngine: Codable, Sendable, Equatable {
             fillModel: fillModel,
             reservedInSymbol: pendingBuys.values.filter { $0.symbol == signal.symbol }.reduce(0) { $0 + $1.notional },
             reservedTotal: pendingBuys.values.reduce(0) { $0 + $1.notional },
-            reservedCost: pendingBuys.values.reduce(0) { $0 + fillModel.executionCost(notional: $1.notional, side: .buy) }
+            reservedCost: pendingBuys.values.reduce(0) { $0 + fillModel.executionCost(notional: $1.notional, side: .buy) },
+            reservedSellQuantity: reservedSellQuantity(of: signal.symbol)
         )
         switch sizing {
         case let .rejected(reason, message):
@@ -161,7 +182,10 @@ public struct RiskEngine: Codable, Sendable, Equatable {
             }
             counters.recordApproval()
             let orderID = EventID.derived(from: "order", signal.id)
-            if signal.side == .buy { pendingBuys[orderID] = PendingBuy(symbol: signal.symbol, notional: notional) }
+            switch signal.side {
+            case .buy: pendingBuys[orderID] = PendingBuy(symbol: signal.symbol, notional: notional)
+            case .sell: pendingSells[orderID] = PendingSell(symbol: signal.symbol, quantity: quantity)
+            }
             return .approved(OrderRequest(
                 id: orderID,
                 signalId: signal.id,
@@ -183,6 +207,7 @@ public struct RiskEngine: Codable, Sendable, Equatable {
     public mutating func apply(fill: OrderResult, now: Date) -> [ClosedTrade] {
         advanceClock(to: now)
         pendingBuys[fill.orderId] = nil
+        pendingSells[fill.orderId] = nil
         let trades = portfolio.apply(fill)
         observeEquity()
         return trades
@@ -198,12 +223,12 @@ public struct RiskEngine: Codable, Sendable, Equatable {
     }
 
     /// The account and risk state as of `now`, including a day rollover that is due but not
-    /// yet triggered by an event. The id derives from `now`, so re-publishing the snapshot of
-    /// the same instant is idempotent.
-    public func snapshot(now: Date) -> PortfolioSnapshot {
+    /// yet triggered by an event. The id derives from `now` and `sequence` (a service numbers its
+    /// snapshots, so two of the same instant, a fill's and the hourly one, keep both).
+    public func snapshot(now: Date, sequence: Int? = nil) -> PortfolioSnapshot {
         var projected = self
         projected.advanceClock(to: now)
-        return projected.currentSnapshot(now: now)
+        return projected.currentSnapshot(now: now, sequence: sequence)
     }
 
     /// Reduce-only SELL orders that bring positions back within `maxPositionPct` and total
@@ -214,16 +239,20 @@ public struct RiskEngine: Codable, Sendable, Equatable {
     /// `minimumOrderNotional` (capped at the position) so a position drifting just past its
     /// limit is not trimmed by cents every tick. Total-exposure excess is taken from the
     /// positions pro rata. Positions whose mark is stale are left alone: with no fresh price
-    /// there is nothing to size against. Orders are sorted by symbol; ids derive from the
-    /// symbol and `now`.
-    public func driftReductions(now: Date) -> [OrderRequest] {
+    /// there is nothing to size against, and so are those with a SELL in flight: it is reserved,
+    /// and the next tick after its fill decides again (otherwise every tick while cdb_execution
+    /// is away would add one more sale, all filling when it returns). Each order is reserved
+    /// like an approved SELL. Orders are sorted by symbol; ids derive from the symbol and `now`.
+    public mutating func driftReductions(now: Date) -> [OrderRequest] {
         // The common case — nothing drifted — is settled first and cheaply: this runs every tick.
         let equity = portfolio.equity
         guard !limits.allowsTotalExposure(portfolio.totalExposure, equity: equity)
             || portfolio.openPositions.contains(where: { !limits.allowsPosition(notional: portfolio.notional(of: $0), equity: equity) })
         else { return [] }
         let fresh = portfolio.openPositions.compactMap { position -> DriftCandidate? in
-            guard let quote = portfolio.marks[position.symbol], !limits.isStale(priceTime: quote.time, now: now) else { return nil }
+            guard let quote = portfolio.marks[position.symbol], !limits.isStale(priceTime: quote.time, now: now),
+                  reservedSellQuantity(of: position.symbol) == 0
+            else { return nil }
             return DriftCandidate(position: position, quote: quote, notional: portfolio.notional(of: position))
         }
         let sales = driftSales(notionals: fresh.map(\.notional))
@@ -245,6 +274,7 @@ public struct RiskEngine: Codable, Sendable, Equatable {
                 originTickId: candidate.quote.tickId ?? id
             ))
         }
+        for order in orders { pendingSells[order.id] = PendingSell(symbol: order.symbol, quantity: order.quantity) }
         return orders
     }
 
@@ -324,10 +354,10 @@ public struct RiskEngine: Codable, Sendable, Equatable {
         ))
     }
 
-    private func currentSnapshot(now: Date) -> PortfolioSnapshot {
+    private func currentSnapshot(now: Date, sequence: Int?) -> PortfolioSnapshot {
         let equity = portfolio.equity
         let exposure = portfolio.totalExposure
-        let id = EventID.derived(from: "portfolio-snapshot", EventCoding.timestamp(now))
+        let id = EventID.derived(from: ["portfolio-snapshot", EventCoding.timestamp(now)] + (sequence.map { [String($0)] } ?? []))
         let positions = portfolio.openPositions.map { position in
             PositionSnapshot(
                 symbol: position.symbol,
@@ -375,4 +405,89 @@ private struct DriftCandidate {
 public struct PendingBuy: Codable, Sendable, Equatable {
     public var symbol: String
     public var notional: Double
+}
+
+/// A SELL ordered and not yet executed: its quantity is no longer available to another SELL.
+public struct PendingSell: Codable, Sendable, Equatable {
+    public var symbol: String
+    public var quantity: Double
+}
+
+/// What the engine judges by, from the settings at every start: never saved with the account.
+public struct RiskPolicy: Codable, Sendable, Equatable {
+    public var limits: RiskLimits
+    public var sizer: PositionSizer
+    public var fillModel: PaperFillModel
+
+    public init(limits: RiskLimits = RiskLimits(), sizer: PositionSizer = PositionSizer(), fillModel: PaperFillModel = PaperFillModel()) {
+        self.limits = limits
+        self.sizer = sizer
+        self.fillModel = fillModel
+    }
+
+    /// The decoder's `userInfo` key under which a saved engine finds its policy.
+    public static let decodingKey = CodingUserInfoKey(rawValue: "cdb.risk-policy")!
+
+    /// What differs from `other`, one `NAME old → new` per setting; empty when nothing does.
+    public func changes(since other: RiskPolicy) -> [String] {
+        let pairs: [(String, Double, Double)] = [
+            ("MAX_POSITION_PCT", other.limits.maxPositionPct, limits.maxPositionPct),
+            ("MAX_TOTAL_EXPOSURE_PCT", other.limits.maxTotalExposurePct, limits.maxTotalExposurePct),
+            ("MAX_DAILY_DRAWDOWN_PCT", other.limits.maxDailyDrawdownPct, limits.maxDailyDrawdownPct),
+            ("CIRCUIT_BREAKER_THRESHOLD_PCT", other.limits.circuitBreakerThresholdPct, limits.circuitBreakerThresholdPct),
+            ("MAX_SLIPPAGE_PCT", other.limits.maxSlippagePct, limits.maxSlippagePct),
+            ("DATA_STALE_TIMEOUT_SEC", other.limits.dataStaleTimeoutSec, limits.dataStaleTimeoutSec),
+            ("TAKER_FEE_PCT", other.fillModel.takerFeePct, fillModel.takerFeePct),
+            ("SLIPPAGE_BASE_PCT", other.fillModel.baseSlippagePct, fillModel.baseSlippagePct),
+            ("SLIPPAGE_IMPACT_PCT", other.fillModel.impactCoefficient, fillModel.impactCoefficient),
+        ]
+        var changes = pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
+        if sizer != other.sizer { changes.append("position sizing \(other.sizer) → \(sizer)") }
+        return changes
+    }
+}
+
+extension RiskEngine {
+    private enum CodingKeys: String, CodingKey {
+        case portfolio, dayStartEquity, peakEquity, currentUTCDay, isDayHalted, isCircuitBreakerTripped, lastTickId, counters
+        case pendingBuys, pendingSells
+    }
+
+    /// Decodes a saved account; the policy comes from `decoder.userInfo[RiskPolicy.decodingKey]`, and without
+    /// one decoding fails (an account judged by made-up default limits would be worse than none).
+    public init(from decoder: any Decoder) throws {
+        guard let policy = decoder.userInfo[RiskPolicy.decodingKey] as? RiskPolicy else {
+            throw DecodingError.valueNotFound(RiskPolicy.self, .init(
+                codingPath: decoder.codingPath, debugDescription: "a saved risk account is decoded with the policy from the settings"))
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        limits = policy.limits
+        sizer = policy.sizer
+        fillModel = policy.fillModel
+        portfolio = try container.decode(Portfolio.self, forKey: .portfolio)
+        dayStartEquity = try container.decode(Double.self, forKey: .dayStartEquity)
+        peakEquity = try container.decode(Double.self, forKey: .peakEquity)
+        currentUTCDay = try container.decode(Int64.self, forKey: .currentUTCDay)
+        isDayHalted = try container.decode(Bool.self, forKey: .isDayHalted)
+        isCircuitBreakerTripped = try container.decode(Bool.self, forKey: .isCircuitBreakerTripped)
+        lastTickId = try container.decodeIfPresent(String.self, forKey: .lastTickId)
+        counters = try container.decode(RiskCounters.self, forKey: .counters)
+        pendingBuys = try container.decode([String: PendingBuy].self, forKey: .pendingBuys)
+        // States saved before SELLs were reserved have none.
+        pendingSells = try container.decodeIfPresent([String: PendingSell].self, forKey: .pendingSells) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(portfolio, forKey: .portfolio)
+        try container.encode(dayStartEquity, forKey: .dayStartEquity)
+        try container.encode(peakEquity, forKey: .peakEquity)
+        try container.encode(currentUTCDay, forKey: .currentUTCDay)
+        try container.encode(isDayHalted, forKey: .isDayHalted)
+        try container.encode(isCircuitBreakerTripped, forKey: .isCircuitBreakerTripped)
+        try container.encodeIfPresent(lastTickId, forKey: .lastTickId)
+        try container.encode(counters, forKey: .counters)
+        try container.encode(pendingBuys, forKey: .pendingBuys)
+        try container.encode(pendingSells, forKey: .pendingSells)
+    }
 }

@@ -15,12 +15,15 @@ public enum RedisCheck: CheckType {
     case eventFlow(stream: String)
     /// New entries keep arriving on `stream` (its last id moves within `within`).
     case streamAdvances(stream: String, within: Duration)
+    /// Deletes the saved state of `service` (its key in `SavedStateKeys`), so it starts afresh: a destructive step,
+    /// run only while the service is stopped (else its next commit would write its state back).
+    case deleteState(service: String)
 
     public static let typeName = "redis"
-    public static let keys = ["op", "stream", "streams", "max_lag", "within"]
+    public static let keys = ["op", "stream", "streams", "max_lag", "within", "service"]
 
     public static func decode(from reader: CheckReader) -> RedisCheck? {
-        let operations = ["ping", "lag", "event_flow", "stream_advances"]
+        let operations = ["ping", "lag", "event_flow", "stream_advances", "delete_state"]
         guard let op = reader.required("op", as: String.self) else { return nil }
         switch op {
         case "ping":
@@ -32,6 +35,13 @@ public enum RedisCheck: CheckType {
         case "stream_advances":
             return .streamAdvances(stream: reader.optional("stream", as: String.self) ?? "market_data",
                                    within: reader.optional("within", as: Duration.self) ?? .seconds(30))
+        case "delete_state":
+            guard let service = reader.required("service", as: String.self) else { return nil }
+            guard SavedStateKeys.key(of: service) != nil else {
+                reader.error("\(reader.what).service: '\(service)' keeps no saved state (one of cdb_core, cdb_risk, cdb_execution)", at: reader["service"]!.mark)
+                return nil
+            }
+            return .deleteState(service: service)
         default:
             var message = "\(reader.what).op: unknown redis check '\(op)'"
             if let suggestion = closestMatch(to: op, among: operations) { message += " (did you mean '\(suggestion)'?)" }
@@ -82,6 +92,12 @@ extension CheckContext {
                 if current != first { return .pass("\(stream) advanced from \(first ?? "empty") to \(current ?? "?")") }
             }
             return .fail("no new entry on \(stream) within \(within.secondsText) (last id \(first ?? "none")): is the feed running?")
+        case .deleteState(let service):
+            // Decoding admitted only services with a key.
+            let key = SavedStateKeys.key(of: service) ?? ""
+            let size = try await connection.command("STRLEN", key).integer ?? 0
+            let deleted = try await connection.command("DEL", key).integer ?? 0
+            return .pass(deleted == 0 ? "\(key) was not there: \(service) starts afresh" : "deleted \(key) (\(size) bytes): \(service) starts afresh")
         }
     }
 

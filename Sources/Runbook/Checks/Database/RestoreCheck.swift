@@ -3,6 +3,7 @@ import Foundation
 import PostgresClient
 import Primitives
 import RedisClient
+import StackContract
 import YAMLParser
 
 /// `type: restore`: the newest backup of `directory` restored over the database (`pg_restore --clean`, one
@@ -71,8 +72,9 @@ extension CheckContext {
         return rows
     }
 
-    /// Sets `group` back to a minute before the backup was taken on every persisted stream, so the writer
-    /// stores again what came after it; the rows it already has are recognised by event id.
+    /// Sets `group` back to a minute before the backup was taken on every stream the writer consumes (`order_results`
+    /// too: it completes the `orders` rows), so the writer stores again what came after it; the rows it already has
+    /// are recognised by event id.
     fileprivate func replay(since backup: (path: String, modified: Date, age: Double), group: String) async throws -> String {
         let name = URL(fileURLWithPath: backup.path).deletingPathExtension().lastPathComponent
         let taken = name.split(separator: "-").last.flatMap { ReportsDirectory.stampFormatter.date(from: String($0)) } ?? backup.modified
@@ -81,7 +83,7 @@ extension CheckContext {
         defer { Task { await redis.close() } }
         var replayed: [String] = []
         var gaps: [String] = []
-        for stream in PersistedStreams.tables where try await redis.groups(of: stream).contains(where: { $0.name == group }) {
+        for stream in BusStream.persisted.map(\.rawValue) where try await redis.groups(of: stream).contains(where: { $0.name == group }) {
             try await redis.setGroupID(stream, group: group, to: from.description)
             // The group's lag is now exactly what it will be handed again.
             let entries = try await redis.groups(of: stream).first { $0.name == group }?.lag ?? 0
