@@ -61,7 +61,12 @@ public actor ExecutionStage {
         rejected = metrics.counter("order_results_total", help: "Orders executed", labels: [("status", "REJECTED")])
         marketWaitsExpired = metrics.counter(
             "market_clock_waits_expired_total", help: "Market clock: orders handled before market data reached their time")
-        state = try await StageState.load(State.self, key: Self.stateKey, from: store) ?? State()
+        do {
+            state = try await StageState.load(State.self, key: Self.stateKey, from: store) ?? State()
+        } catch let error as RedisError {
+            StageState.deferLoad(key: Self.stateKey, error: error, logger: logger)
+            mustReload = true
+        }
     }
 
     /// Keeps the recent real prices per symbol (only the latest with the wall clock).

@@ -62,6 +62,8 @@ public actor RiskStage {
     private let marketWait: Duration
     /// When the oldest change not yet in Redis was made; nil while the saved state is current.
     private var unsavedSince: ContinuousClock.Instant?
+    /// Alerts about the state as loaded (changed settings), sent with the next commit.
+    private var announcements: [(stream: String, payload: String)] = []
     private let publisher: any EventSink
     private let store: any StateStore
     private let wallTime: WallTime
@@ -93,15 +95,14 @@ public actor RiskStage {
             "market_clock_waits_expired_total", help: "Market clock: signals judged before the marks reached their time")
         self.state = State(engine: RiskEngine(
             limits: policy.limits, sizer: policy.sizer, fillModel: policy.fillModel, startingCapital: startingCapital, startedAt: startedAt))
-        try await reload()
-        if let previous = state.policyInForce, previous != policy {
-            let changes = policy.changes(since: previous)
-            let message = "risk settings changed since the last run: \(changes.joined(separator: ", ")); enforced from now on"
-            logger.notice(Logger.Message(stringLiteral: message))
-            var next = state
-            next.policyInForce = policy
-            try await commit([(BusStream.alerts.rawValue, Self.alert("settings_changed", message, at: now(in: next)))], next)
+        do {
+            try await reload()
+        } catch let error as RedisError {
+            StageState.deferLoad(key: Self.stateKey, error: error, logger: logger)
+            mustReload = true
         }
+        // Announced at once; should Redis fail right now, the first batch rereads the state and announces it then.
+        if !announcements.isEmpty { try? await commit([], state) }
         gauges.update(status())
     }
 
@@ -124,7 +125,14 @@ public actor RiskStage {
         }
         state = saved
         unsavedSince = nil
+        announcements = []
         logger.info("risk state restored", metadata: ["key": "\(Self.stateKey)"])
+        if let previous = saved.policyInForce, previous != policy {
+            let message = "risk settings changed since the last run: \(policy.changes(since: previous).joined(separator: ", ")); enforced from now on"
+            logger.notice(Logger.Message(stringLiteral: message))
+            state.policyInForce = policy
+            announcements.append((BusStream.alerts.rawValue, Self.alert("settings_changed", message, at: now(in: state))))
+        }
     }
 
     /// Runs `body` alone (see `SerialGate`), after rereading the state if the last commit failed.
@@ -352,13 +360,14 @@ public actor RiskStage {
     /// Stores `next` and `events` in one transaction; only then is `next` the state.
     private func commit(_ events: [(stream: String, payload: String)], _ next: State) async throws {
         do {
-            try await publisher.commit(events, state: StageState.saved(next, key: Self.stateKey))
+            try await publisher.commit(announcements + events, state: StageState.saved(next, key: Self.stateKey))
         } catch {
             mustReload = true
             throw error
         }
         state = next
         unsavedSince = nil
+        announcements = []
     }
 
     /// The next multiple of `interval` since the epoch after `date` (hourly snapshots land on the hour).

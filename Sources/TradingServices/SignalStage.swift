@@ -55,7 +55,12 @@ public actor SignalStage {
         sells = metrics.counter("signals_total", help: "Signals emitted", labels: [("side", "SELL")])
         malformed = metrics.counter("malformed_events_total", help: "Stream entries that held no readable event", labels: [("stream", "market_data")])
         probes = metrics.counter("probe_ticks_total", help: "cdbctl event-flow probes acknowledged without trading")
-        try await reload()
+        do {
+            try await reload()
+        } catch let error as RedisError {
+            StageState.deferLoad(key: Self.stateKey, error: error, logger: logger)
+            mustReload = true
+        }
     }
 
     private func reload() async throws {

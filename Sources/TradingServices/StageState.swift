@@ -4,6 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import EventBus
+import Logging
+import RedisClient
 import TradingCore
 
 /// Reading and writing a stage's saved state: one wire form (the events' JSON) and one message for a state
@@ -20,6 +22,13 @@ enum StageState {
         } catch {
             throw StageStateError(key: key, reason: "the saved state is unreadable (\(error)); inspect it, or DEL the key to start afresh")
         }
+    }
+
+    /// Redis was unreachable when the stage started: it comes up anyway (its consumers wait for Redis and retry), and
+    /// reads its state before its first batch. A state that is there but unreadable still stops the service.
+    static func deferLoad(key: String, error: RedisError, logger: Logger) {
+        logger.warning("Redis unreachable at start; the saved state is read before the first batch", metadata: [
+            "key": "\(key)", "error": "\(error)"])
     }
 
     /// `state` ready to go with its commit.
