@@ -7,16 +7,19 @@ import Synchronization
 public final class LocalRedisServer: Sendable {
     public let port: Int
     public let password: String?
+    /// With the append-only file (`appendfsync everysec`), as the stack runs Redis: a restart keeps the data.
+    public let appendOnly: Bool
     public let directory: URL
     private let process = Mutex<ChildProcess?>(nil)
 
-    /// Starts a server (optionally requiring `password`) and waits until it answers PING.
-    public init(password: String? = nil) async throws {
+    /// Starts a server (optionally requiring `password`, optionally persisting to an AOF) and waits until it answers PING.
+    public init(password: String? = nil, appendOnly: Bool = false) async throws {
         guard locateExecutable("redis-server") != nil else {
             throw LocalServerError(message: "redis-server is not installed (apt-get install redis-server)")
         }
         self.port = try freeLoopbackPort()
         self.password = password
+        self.appendOnly = appendOnly
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ExitCleanup.register(directory) { [weak self] in self?.takeProcess()?.stopAtExit(with: SIGTERM) }
@@ -38,7 +41,7 @@ public final class LocalRedisServer: Sendable {
     /// (Re)starts the server on the same port and directory.
     public func start() async throws {
         var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path, "--save", "",
-                         "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+                         "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "everysec", "--daemonize", "no", "--loglevel", "warning"]
         if let password { arguments += ["--requirepass", password] }
         let log = directory.appendingPathComponent("server.log").path
         let child = try ChildProcess(locateExecutable("redis-server") ?? "/usr/bin/redis-server", arguments, outputPath: log)
