@@ -20,13 +20,7 @@ public struct RiskSettings: Sendable, Equatable {
 
     /// Reads the limits, the fill model's settings, `STARTING_CAPITAL_USD`, `CLOCK` and the intervals; problems go to `env` (see `finish()`).
     public init(reading env: EnvironmentReader) {
-        let limits = RiskLimits(
-            maxPositionPct: env.read(.maxPositionPct),
-            maxTotalExposurePct: env.read(.maxTotalExposurePct),
-            maxDailyDrawdownPct: env.read(.maxDailyDrawdownPct),
-            circuitBreakerThresholdPct: env.read(.circuitBreakerThresholdPct),
-            maxSlippagePct: env.read(.maxSlippagePct),
-            dataStaleTimeoutSec: TimeInterval(env.read(.dataStaleTimeoutSec)))
+        let limits = RiskLimits(reading: env)
         policy = RiskPolicy(limits: limits, sizer: PositionSizer(), fillModel: PaperFillModel(reading: env))
         startingCapital = env.read(.startingCapitalUSD)
         clock = TradingClock(reading: env)

@@ -31,7 +31,7 @@ public enum CheckTypes {
         PrometheusCheck.self, GrafanaCheck.self, CommandCheck.self, BackupCheck.self, RestoreCheck.self,
         RemoveVolumesCheck.self, LogsCheck.self, DataGrowthCheck.self, PersistenceCheck.self, RecordCheck.self,
         ContainerActionCheck.self, OpenPositionsCheck.self, ArchiveLogsCheck.self, IncidentReportCheck.self,
-        EvidenceCheck.self, EscalationCheck.self, WaitCheck.self,
+        EvidenceCheck.self, EscalationCheck.self, WaitCheck.self, SettingsAppliedCheck.self,
     ]
 
     public static var names: [String] { all.map { $0.typeName } }
