@@ -171,8 +171,8 @@ let package = Package(
                                                                  "PersistenceService", "PostgresClient", "ServiceHost", "StackContract", "EventBus", "TradingCore", "RedisClient"],
                     swiftSettings: strict),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
-        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "HTTPClient", "YAMLParser", "SharedTestData"], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", "TradingCore", "ServiceHost", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "HTTPClient", "YAMLParser", "SharedTestData", "TradingCore"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),
         .testTarget(

@@ -92,7 +92,7 @@ extension Setting where Value == Double {
         .decimal("CIRCUIT_BREAKER_THRESHOLD_PCT", 0.05...0.5, default: 0.10, readers: [.cdbRisk])
     }
     public static var maxSlippagePct: Self { .decimal("MAX_SLIPPAGE_PCT", 0.001...0.1, default: 0.01, readers: [.cdbRisk]) }
-    public static var startingCapitalUSD: Self { .decimal("STARTING_CAPITAL_USD", 100...1_000_000_000, default: 100_000, readers: [.cdbRisk]) }
+    public static var startingCapitalUSD: Self { .decimal("STARTING_CAPITAL_USD", 100...1_000_000_000, default: 100_000, readers: [.cdbRisk, .cdbctl]) }
     // cdb_core
     public static var strategyThreshold: Self { .decimal("STRATEGY_THRESHOLD", 0...0.1, default: 0.0003, readers: [.cdbCore]) }
     // cdb_execution

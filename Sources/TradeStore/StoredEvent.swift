@@ -78,7 +78,7 @@ public enum StoredEvent: Sendable, Equatable {
         do {
             event = try Self.event(on: kind, from: Data(json), decoder: decoder)
         } catch let error as DecodingError {
-            throw .undecodableEvent(stream: stream, problem: describe(error))
+            throw .undecodableEvent(stream: stream, problem: error.summary)
         } catch {
             throw .undecodableEvent(stream: stream, problem: String(describing: error))
         }
@@ -180,26 +180,28 @@ public struct EncodedEvent: Sendable, Equatable {
     }
 }
 
-/// A one-line account of a decoding failure: which field, and what was wrong.
-private func describe(_ error: DecodingError) -> String {
-    func path(_ keys: [any CodingKey]) -> String {
-        keys.isEmpty ? "the top level" : "field '" + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            .joined(separator: ".").replacing(".[", with: "[") + "'"
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        let parent = context.codingPath.isEmpty ? "" : " in \(path(context.codingPath))"
-        return "missing field '\(key.stringValue)'\(parent)"
-    case .typeMismatch(let type, let context):
-        return "\(path(context.codingPath)): expected \(type) (\(context.debugDescription))"
-    case .valueNotFound(let type, let context):
-        return "\(path(context.codingPath)): expected \(type), got null"
-    case .dataCorrupted(let context):
-        if context.codingPath.isEmpty {
-            return "malformed JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)"
+extension DecodingError {
+    /// A one-line account of the failure: which field, and what was wrong (also for cdbctl's reading of `/status` documents).
+    public var summary: String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : "field '" + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacing(".[", with: "[") + "'"
         }
-        return "\(path(context.codingPath)): \(context.debugDescription)"
-    @unknown default:
-        return String(describing: error)
+        switch self {
+        case .keyNotFound(let key, let context):
+            let parent = context.codingPath.isEmpty ? "" : " in \(path(context.codingPath))"
+            return "missing field '\(key.stringValue)'\(parent)"
+        case .typeMismatch(let type, let context):
+            return "\(path(context.codingPath)): expected \(type) (\(context.debugDescription))"
+        case .valueNotFound(let type, let context):
+            return "\(path(context.codingPath)): expected \(type), got null"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return "malformed JSON: \(context.underlyingError.map { "\($0)" } ?? context.debugDescription)"
+            }
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return String(describing: self)
+        }
     }
 }

@@ -132,6 +132,24 @@ struct RunbookValidationTests {
               monitor:
                 - { id: a, title: A, seed: "4.2", check: { type: containers, max_new_restarts: -1 } }
             """, "runbook.yaml:4:84: step 'a'.check.max_new_restarts: expected a count of 0 or more, got -1"),
+        ("a reconciliation tolerance that is no number", """
+            version: 1
+            phases:
+              monitor:
+                - { id: a, title: A, seed: "4.1", check: { type: reconcile, tolerance: { cash: lots } } }
+            """, "runbook.yaml:4:84: step 'a'.check.tolerance.cash: expected a number, got 'lots'"),
+        ("a negative reconciliation tolerance", """
+            version: 1
+            phases:
+              monitor:
+                - { id: a, title: A, seed: "4.1", check: { type: reconcile, tolerance: { quantity: -1e-8 } } }
+            """, "runbook.yaml:4:88: step 'a'.check.tolerance.quantity: expected a tolerance of 0 or more, got -1e-8"),
+        ("a reconciliation tolerance of something the books do not hold", """
+            version: 1
+            phases:
+              monitor:
+                - { id: a, title: A, seed: "4.1", check: { type: reconcile, tolerance: { equity: 1 } } }
+            """, "runbook.yaml:4:78: step 'a'.check.tolerance: unknown key 'equity'"),
         ("a stream the writer does not store", """
             version: 1
             phases:

@@ -95,6 +95,16 @@ extension CheckContext {
         return (["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user], environment)
     }
 
+    /// With the project's containers gone (a stop run again after `down`), the last stop's result that `settled`
+    /// accepts, if it passed: what that stop found while the stack was still up stands in for the check.
+    func settledBeforeDown(_ settled: (StepResult) -> Bool) async -> CheckOutcome? {
+        guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
+              let containers = try? await engine.containers(), containers.isEmpty,
+              let stop = ReportsDirectory(path: reportsDirectory).lastRecord(of: .stop),
+              let result = stop.results.first(where: { $0.status == .pass && settled($0) }) else { return nil }
+        return .pass("stack already down (project '\(runbook.project)' has no containers); settled by the stop of "
+            + "\(ReportsDirectory.stampFormatter.string(from: stop.startedAt)): \(result.detail)", figures: result.figures)
+    }
 
     /// Why a destructive step may not run now, or nil when it may: it needs `--yes` and a backup younger
     /// than `settings.destructive_backup_max_age` (seed §5.4: "NUR mit Backup!").

@@ -29,7 +29,7 @@ public enum CheckTypes {
     public static let all: [any CheckType.Type] = [
         EnvCheck.self, HostCheck.self, ContainersCheck.self, HTTPCheck.self, RedisCheck.self, SQLCheck.self,
         PrometheusCheck.self, GrafanaCheck.self, CommandCheck.self, BackupCheck.self, RestoreCheck.self,
-        RemoveVolumesCheck.self, LogsCheck.self, DataGrowthCheck.self, PersistenceCheck.self, RecordCheck.self,
+        RemoveVolumesCheck.self, LogsCheck.self, DataGrowthCheck.self, PersistenceCheck.self, ReconcileCheck.self, RecordCheck.self,
         ContainerActionCheck.self, OpenPositionsCheck.self, ArchiveLogsCheck.self, IncidentReportCheck.self,
         EvidenceCheck.self, EscalationCheck.self, WaitCheck.self, SettingsAppliedCheck.self,
     ]

@@ -1,4 +1,3 @@
-import DockerClient
 import Foundation
 import PostgresClient
 import YAMLParser
@@ -37,7 +36,7 @@ extension CheckContext {
             db = try await PostgresConnection(stack.postgres)
         } catch {
             // A stop run again after `down`: the positions are as the earlier stop settled them, if it did.
-            if let settled = await positionsSettledBeforeDown() { return settled }
+            if let settled = await settledBeforeDown({ $0.figures["open_positions"] == 0 }) { return settled }
             throw error
         }
         defer { Task { await db.close() } }
@@ -64,14 +63,5 @@ extension CheckContext {
             UPDATE positions SET status = 'closed', closed_at = now(), updated_at = now() WHERE status = 'open'
             RETURNING symbol, size, current_price, unrealized_pnl
             """)
-    }
-
-    /// With the project's containers gone, the last stop record's position step, if it passed.
-    fileprivate func positionsSettledBeforeDown() async -> CheckOutcome? {
-        guard let engine = try? DockerEngine(environment: environment, project: runbook.project),
-              let containers = try? await engine.containers(), containers.isEmpty,
-              let stop = ReportsDirectory(path: reportsDirectory).lastRecord(of: .stop),
-              let settled = stop.results.first(where: { $0.figures["open_positions"] == 0 && $0.status == .pass }) else { return nil }
-        return .pass("stack already down (project '\(runbook.project)' has no containers); settled by the stop of \(ReportsDirectory.stampFormatter.string(from: stop.startedAt)): \(settled.detail)", figures: ["open_positions": 0])
     }
 }
