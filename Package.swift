@@ -116,7 +116,7 @@ let package = Package(
         /// cdb_ws's stage: ticks from a feed onto `market_data`.
         .target(
             name: "MarketDataService",
-            dependencies: ["TradingCore", "MarketFeed", "ServiceHost", "PlainText", "Primitives", "StackContract", "EventBus",
+            dependencies: ["TradingCore", "MarketFeed", "ServiceHost", "PlainText", "Primitives", "StackContract", "EventBus", "RedisClient",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: strict
@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "ServicePipelineTests",
             dependencies: ["LocalServers", "HTTPClient", "RedisClient", "PostgresClient", "TradingCore", "ServiceHost", "StackContract", "EventBus", "TradeStore", "TradingServices",
-                           "PersistenceService", "MarketFeed", "SharedTestData"],
+                           "PersistenceService", "MarketFeed", "MarketDataService", "SharedTestData"],
             swiftSettings: strict
         ),
         .testTarget(

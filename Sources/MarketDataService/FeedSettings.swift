@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import MarketFeed
 import PlainText
+import RedisClient
 import StackContract
 
 /// cdb_ws's settings: which feed (`synthetic`, `replay`, `mexc`), its symbols and the feed's own options.
@@ -56,8 +57,8 @@ public struct FeedSettings: Sendable, Equatable {
     /// Whether ticks carry the time they happened (see `FeedStage`'s `liveEventTimes`): all but a replay's recorded times.
     public var liveEventTimes: Bool { kind != "replay" || replayWallTimes }
 
-    /// The feed these settings name, reporting to `monitor`.
-    public func makeFeed(monitor: FeedMonitor, logger: Logger) throws -> any TickFeed {
+    /// The feed these settings name, reporting to `monitor`; the synthetic walk resumes where its ticks on `redis` end.
+    public func makeFeed(monitor: FeedMonitor, redis: RedisConfiguration, logger: Logger) throws -> any TickFeed {
         switch kind {
         case "replay":
             try ReplayFeed(
@@ -67,7 +68,7 @@ public struct FeedSettings: Sendable, Equatable {
         case "mexc":
             try MEXCFeed(.init(url: mexcURL, symbols: symbols), monitor: monitor, logger: logger)
         default:
-            try SyntheticFeed(.init(symbols: symbols, seed: seed, interval: syntheticInterval), monitor: monitor)
+            try ResumingSyntheticFeed(.init(symbols: symbols, seed: seed, interval: syntheticInterval), redis: redis, monitor: monitor, logger: logger)
         }
     }
 }

@@ -164,6 +164,11 @@ extension RedisConnection {
         try (command("XRANGE", stream, start, end, "COUNT", count).array ?? []).map(Self.entry)
     }
 
+    /// `XREVRANGE stream end start COUNT count`: entries newest first; `end` may be exclusive (`(id`) to page on.
+    public func reverseRange(_ stream: String, from end: String = "+", to start: String = "-", count: Int) throws(RedisError) -> [StreamEntry] {
+        try (command("XREVRANGE", stream, end, start, "COUNT", count).array ?? []).map(Self.entry)
+    }
+
     /// The newest id trimmed or deleted from `stream` (`XINFO STREAM` max-deleted-entry-id, Redis 7); nil when none was.
     public func maxDeletedID(of stream: String) throws(RedisError) -> String? {
         let id = Self.pairs(try command("XINFO", "STREAM", stream))["max-deleted-entry-id"]?.string

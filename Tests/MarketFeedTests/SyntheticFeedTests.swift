@@ -100,6 +100,36 @@ import TradingCore
         #expect(problems.contains { $0.contains("listed twice") })
     }
 
+    @Test("a symbol with a resume point continues after that tick; the others start fresh")
+    func resumesPerSymbol() async throws {
+        let start = time("2026-01-01T00:00:00Z")
+        let earlier = try await runToEnd(try feed(symbols: ["BTCUSDT", "ETHUSDT"], rounds: 20)).ticks
+        let last = try #require(earlier.last { $0.symbol == "ETHUSDT" })
+        let resumed = try await runToEnd(try SyntheticFeed(.init(
+            symbols: ["BTCUSDT", "ETHUSDT"], interval: .zero, maxRounds: 10,
+            eventClock: .simulated(start: start, step: .seconds(1)), resumingAfter: [last]))).ticks
+
+        var walk = SyntheticPriceWalk(seed: SyntheticFeed.walkSeed(seed: 42, symbol: "ETHUSDT"), resumingAfter: last)
+        let expected = (0..<10).map { round in walk.nextTick(at: start.addingTimeInterval(Double(round))) }
+        #expect(resumed.filter { $0.symbol == "ETHUSDT" } == expected)
+        #expect(Set(expected.map(\.id)).isDisjoint(with: earlier.map(\.id)))
+        // BTCUSDT had no resume point: its walk is the fresh one again.
+        #expect(resumed.filter { $0.symbol == "BTCUSDT" } == Array(earlier.filter { $0.symbol == "BTCUSDT" }.prefix(10)))
+    }
+
+    @Test("resume points: one per symbol, each with a positive price")
+    func invalidResumePoints() throws {
+        let tick = MarketTick(id: "t", symbol: "BTCUSDT", price: 0, quantity: 1, eventTime: Date(), source: .synthetic)
+        let error = #expect(throws: MarketFeedError.self) { try SyntheticFeed(.init(resumingAfter: [tick, tick])) }
+        guard case .invalidConfiguration(_, let problems)? = error else {
+            Issue.record("expected invalidConfiguration, got \(String(describing: error))")
+            return
+        }
+        #expect(problems.count == 3)
+        #expect(problems.contains { $0.contains("more than one tick of BTCUSDT") })
+        #expect(problems.contains { $0.contains("tick t must have a positive price") })
+    }
+
     @Test("the staleness check counts from the start and resets with each tick")
     func staleness() async throws {
         let feed = try SyntheticFeed(.init(interval: .zero, maxRounds: 1))

@@ -49,6 +49,19 @@ struct RedisConnectionTests {
         await #expect(throws: RedisError.self) { try await redis.xaddBatch(stream + ":string", maxLength: nil, field: "event", payloads: [[1]]) }
     }
 
+    @Test("XREVRANGE pages a stream newest first, an exclusive end continuing where the last page stopped")
+    func reverseRangePages() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let stream = uniqueName("market_data")
+        for index in 0..<5 { try await redis.xadd(stream, fields: [("event", "\(index)")]) }
+        let first = try await redis.reverseRange(stream, count: 3)
+        #expect(first.map { $0["event"] } == ["4", "3", "2"])
+        let rest = try await redis.reverseRange(stream, from: "(" + (first.last?.id ?? ""), count: 3)
+        #expect(rest.map { $0["event"] } == ["1", "0"])
+        #expect(try await redis.reverseRange(uniqueName("absent"), count: 3).isEmpty)
+    }
+
     @Test("an error reply is thrown with the command and the server's message")
     func errorReplyIsThrown() async throws {
         let server = try await SharedServers.redis()

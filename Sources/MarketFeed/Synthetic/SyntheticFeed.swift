@@ -8,7 +8,8 @@ import TradingCore
 
 /// The built-in default feed: TradingCore's seeded `SyntheticPriceWalk`, one tick per symbol
 /// per round, no network and no files. The same seed gives the same prices, quantities, sides
-/// and tick ids every run.
+/// and tick ids every run; a walk resumed after an earlier run's last tick continues from that
+/// tick's price with ids of its own (`SyntheticPriceWalk.init(seed:resumingAfter:)`).
 public struct SyntheticFeed: TickFeed {
     /// Where tick event times come from.
     public enum EventClock: Sendable, Equatable {
@@ -36,6 +37,9 @@ public struct SyntheticFeed: TickFeed {
         public var maxRounds: Int?
         /// Source of event times. Default `.wallClock`.
         public var eventClock: EventClock
+        /// The newest tick an earlier run published, per symbol: that symbol's walk continues after it
+        /// instead of starting at its start price. Default empty; at most one per symbol, positive prices.
+        public var resumingAfter: [MarketTick]
 
         /// Creates a configuration; every argument has the documented default.
         public init(
@@ -45,7 +49,8 @@ public struct SyntheticFeed: TickFeed {
             startPrices: [String: Double] = [:],
             interval: Duration = .seconds(1),
             maxRounds: Int? = nil,
-            eventClock: EventClock = .wallClock
+            eventClock: EventClock = .wallClock,
+            resumingAfter: [MarketTick] = []
         ) {
             self.symbols = symbols
             self.seed = seed
@@ -54,6 +59,7 @@ public struct SyntheticFeed: TickFeed {
             self.interval = interval
             self.maxRounds = maxRounds
             self.eventClock = eventClock
+            self.resumingAfter = resumingAfter
         }
 
         /// Every value out of range, as one line each; empty when the configuration is usable.
@@ -74,6 +80,15 @@ public struct SyntheticFeed: TickFeed {
             if case .simulated(_, let step) = eventClock, step < .zero {
                 problems.append("the simulated clock's step must not be negative")
             }
+            var resumed = Set<String>()
+            for tick in resumingAfter {
+                if !resumed.insert(tick.symbol).inserted {
+                    problems.append("resumingAfter holds more than one tick of \(tick.symbol)")
+                }
+                if !(tick.price.isFinite && tick.price > 0) {
+                    problems.append("resumingAfter: tick \(tick.id) must have a positive price, got \(tick.price)")
+                }
+            }
             return problems
         }
     }
@@ -93,11 +108,7 @@ public struct SyntheticFeed: TickFeed {
 
     /// The seed of `symbol`'s walk: `seed` mixed with the FNV-1a hash of the symbol's name.
     public static func walkSeed(seed: UInt64, symbol: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in symbol.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        return seed ^ hash
+        SyntheticPriceWalk.variantSeed(of: seed, named: symbol)
     }
 
     /// Produces ticks into `deliver`; see `TickFeed.run(deliver:)`.
@@ -105,11 +116,12 @@ public struct SyntheticFeed: TickFeed {
     public func run(deliver: (MarketTick) async throws -> Void) async throws -> FeedCompletion {
         monitor.recordStart()
         var walks = configuration.symbols.map { symbol in
-            SyntheticPriceWalk(
-                seed: Self.walkSeed(seed: configuration.seed, symbol: symbol),
-                startPrice: configuration.startPrices[symbol] ?? configuration.startPrice,
-                symbol: symbol
-            )
+            let seed = Self.walkSeed(seed: configuration.seed, symbol: symbol)
+            if let last = configuration.resumingAfter.first(where: { $0.symbol == symbol }) {
+                return SyntheticPriceWalk(seed: seed, resumingAfter: last)
+            }
+            return SyntheticPriceWalk(
+                seed: seed, startPrice: configuration.startPrices[symbol] ?? configuration.startPrice, symbol: symbol)
         }
         let clock = ContinuousClock()
         var deadline = clock.now

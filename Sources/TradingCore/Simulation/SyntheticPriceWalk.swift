@@ -41,8 +41,10 @@ public struct SyntheticPriceWalk: Codable, Sendable, Equatable {
     public private(set) var price: Double
     /// Current volatility regime.
     public private(set) var regime: VolatilityRegime
-    /// Number of steps taken so far.
+    /// Number of steps taken so far (since the resume point, for a resumed walk).
     public private(set) var step: Int
+    /// Id epoch of a resumed walk: the id of the tick it continues after; nil for a walk from its start price.
+    public let epoch: String?
     private var generator: SplitMix64
 
     /// Starts a walk at `startPrice` in the `.normal` regime.
@@ -53,7 +55,35 @@ public struct SyntheticPriceWalk: Codable, Sendable, Equatable {
         self.price = startPrice
         self.regime = .normal
         self.step = 0
+        self.epoch = nil
         self.generator = SplitMix64(seed: seed)
+    }
+
+    /// Continues after `last`, the newest tick an earlier run of the walk published: from its price, in the
+    /// `.normal` regime, with ids and random sequence of an epoch of its own.
+    ///
+    /// A tick carries no step, so a restarted feed cannot read back how far the walk had come. The epoch is
+    /// `last.id` rather than a start time: ids derived from (seed, epoch, step) differ from those of the walk
+    /// before (no epoch, or an older tick's id) and resuming stays reproducible, independent of any clock.
+    public init(seed: UInt64, resumingAfter last: MarketTick) {
+        precondition(last.price.isFinite && last.price > 0, "the resume point's price must be a positive finite number")
+        self.symbol = last.symbol
+        self.seed = seed
+        self.price = last.price
+        self.regime = .normal
+        self.step = 0
+        self.epoch = last.id
+        // Seeded by the epoch too, so the path after a restart does not retrace the moves of the first run.
+        self.generator = SplitMix64(seed: Self.variantSeed(of: seed, named: last.id))
+    }
+
+    /// `seed` mixed with the FNV-1a hash of `text`: distinct, reproducible seeds for named variants of one walk.
+    public static func variantSeed(of seed: UInt64, named text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return seed ^ hash
     }
 
     /// Advances one step and returns the new price (always positive).
@@ -78,7 +108,8 @@ public struct SyntheticPriceWalk: Codable, Sendable, Equatable {
         let quantity = 0.001 + generator.nextUnitDouble() * 0.499
         let side: OrderSide = generator.next() & 1 == 0 ? .buy : .sell
         return MarketTick(
-            id: EventID.derived(from: "synthetic-tick", symbol, String(seed), String(step)),
+            id: epoch.map { EventID.derived(from: "synthetic-tick", symbol, String(seed), $0, String(step)) }
+                ?? EventID.derived(from: "synthetic-tick", symbol, String(seed), String(step)),
             symbol: symbol,
             price: newPrice,
             quantity: quantity,
