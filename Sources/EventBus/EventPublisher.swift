@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Primitives
 import RedisClient
 import StackContract
 
@@ -12,13 +18,16 @@ import StackContract
 public actor EventPublisher: EventSink, StateStore {
     private let configuration: RedisConfiguration
     private let maxLength: Int?
+    private let retention: [String: Duration]
     private var connection: RedisConnection?
 
     /// `maxLength` bounds each stream (`MAXLEN ~`), so a week-long run cannot fill Redis' memory; nil trims
-    /// nothing (cdbctl's probe adds one entry to a stream whose bound is the services' to keep).
-    public init(redis configuration: RedisConfiguration, maxLength: Int?) {
+    /// nothing (cdbctl's probe adds one entry to a stream whose bound is the services' to keep). A stream in
+    /// `retention` keeps its entries that long instead (`MINID ~`, by the time in their ids).
+    public init(redis configuration: RedisConfiguration, maxLength: Int?, retention: [String: Duration] = [:]) {
         self.configuration = configuration
         self.maxLength = maxLength
+        self.retention = retention
     }
 
     /// Publishes `payload` (JSON text) on `stream` under the field `BusStream.eventField`; returns the stream entry id.
@@ -33,8 +42,11 @@ public actor EventPublisher: EventSink, StateStore {
         var commands: [[any RedisArgument]] = [["MULTI"]]
         commands.reserveCapacity(events.count * 2 + 3)
         if let state { commands.append(["SET", state.key, state.bytes]) }
+        let nowMilliseconds = Int64(Date().timeIntervalSince1970 * 1000)
         for event in events {
-            commands.append(RedisConnection.xaddArguments(event.stream, maxLength: maxLength, fields: [(BusStream.eventField, event.payload)]))
+            let trim: StreamTrim? = retention[event.stream].map { .minID(StreamID(milliseconds: UInt64(max(0, nowMilliseconds - Int64($0.milliseconds))))) }
+                ?? maxLength.map { .maxLength($0) }
+            commands.append(RedisConnection.xaddArguments(event.stream, trim: trim, fields: [(BusStream.eventField, event.payload)]))
             commands.append(["PUBLISH", event.stream, event.payload])
         }
         commands.append(["EXEC"])

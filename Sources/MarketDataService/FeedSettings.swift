@@ -22,8 +22,10 @@ public struct FeedSettings: Sendable, Equatable {
     public var replayWallTimes: Bool
     public var mexcURL: String
     public var staleTimeout: Duration
+    /// `MARKET_DATA_RETENTION_HOURS`: how long `market_data` keeps its entries.
+    public var retention: Duration
 
-    /// Reads `FEED`, `SYMBOLS`, `REPLAY_*`, `SYNTHETIC_*`, `MEXC_URL`, `DATA_STALE_TIMEOUT_SEC`; problems go to `env`.
+    /// Reads `FEED`, `SYMBOLS`, `REPLAY_*`, `SYNTHETIC_*`, `MEXC_URL`, `DATA_STALE_TIMEOUT_SEC`, `MARKET_DATA_RETENTION_HOURS`; problems go to `env`.
     /// With `FEED=replay` the file must exist, be readable and be `.csv` (bars) or `.jsonl`/`.ndjson` (ticks).
     public init(reading env: EnvironmentReader) {
         let speedText = env.read(.replaySpeed)
@@ -46,6 +48,7 @@ public struct FeedSettings: Sendable, Equatable {
         self.kind = kind
         self.symbols = symbols
         syntheticInterval = .milliseconds(env.read(.syntheticIntervalMs))
+        retention = .seconds(env.read(.marketDataRetentionHours) * 3_600)
         seed = UInt64(env.read(.syntheticSeed))
         replayPath = path
         replaySpeed = speed ?? .realTime

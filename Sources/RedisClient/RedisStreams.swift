@@ -41,25 +41,37 @@ public struct ConsumerGroupInfo: Sendable, Equatable {
     public var lastDeliveredID: String
     /// Entries not yet delivered to the group (Redis 7); `nil` when the server cannot tell.
     public var lag: Int?
+    /// How many entries the group was delivered over its life (Redis 7's `entries-read`); `nil` when unknown.
+    public var entriesRead: Int? = nil
+}
+
+/// How an `XADD` trims its stream, approximately (`~`: whole nodes, cheap): to a length, or to entries newer than an id.
+public enum StreamTrim: Sendable, Equatable {
+    case maxLength(Int)
+    /// Entries older than this id (by their time) go: a bound in time rather than in count.
+    case minID(StreamID)
 }
 
 extension RedisConnection {
     /// `XADD stream MAXLEN ~ maxLength * field value …`; returns the new entry's id.
     @discardableResult
     public func xadd(_ stream: String, maxLength: Int? = nil, fields: [(String, any RedisArgument)]) throws(RedisError) -> String {
-        try command(Self.xaddArguments(stream, maxLength: maxLength, fields: fields)).string ?? ""
+        try command(Self.xaddArguments(stream, trim: maxLength.map { .maxLength($0) }, fields: fields)).string ?? ""
     }
 
     /// The argument list of an `XADD`, for pipelining several.
-    public static func xaddArguments(_ stream: String, maxLength: Int?, fields: [(String, any RedisArgument)]) -> [any RedisArgument] {
+    public static func xaddArguments(_ stream: String, trim: StreamTrim?, fields: [(String, any RedisArgument)]) -> [any RedisArgument] {
         var arguments: [any RedisArgument] = []
         arguments.reserveCapacity(6 + fields.count * 2)
         arguments.append("XADD")
         arguments.append(stream)
-        if let maxLength {
-            arguments.append("MAXLEN")
-            arguments.append("~")
-            arguments.append(maxLength)
+        switch trim {
+        case .maxLength(let length):
+            arguments += ["MAXLEN", "~", length]
+        case .minID(let id):
+            arguments += ["MINID", "~", id.description]
+        case nil:
+            break
         }
         arguments.append("*")
         for (name, value) in fields {
@@ -155,7 +167,8 @@ extension RedisConnection {
                 consumers: Int(fields["consumers"]?.integer ?? 0),
                 pending: Int(fields["pending"]?.integer ?? 0),
                 lastDeliveredID: fields["last-delivered-id"]?.string ?? "",
-                lag: fields["lag"]?.integer.map(Int.init))
+                lag: fields["lag"]?.integer.map(Int.init),
+                entriesRead: fields["entries-read"]?.integer.map(Int.init))
         }
     }
 
@@ -170,6 +183,20 @@ extension RedisConnection {
     }
 
     /// The newest id trimmed or deleted from `stream` (`XINFO STREAM` max-deleted-entry-id, Redis 7); nil when none was.
+    /// How many entries were ever added to `stream` (Redis 7's `entries-added`, trimmed ones included); nil when unknown.
+    public func entriesAdded(to stream: String) throws(RedisError) -> Int? {
+        Self.pairs(try command("XINFO", "STREAM", stream))["entries-added"]?.integer.map(Int.init)
+    }
+
+    /// Entries of `stream` that `group` was never delivered and that are gone (trimmed by the stream's bound or deleted):
+    /// everything added, less what the group read, less what still waits for it. Nil when Redis cannot tell.
+    public func lostUnread(_ stream: String, group: ConsumerGroupInfo) throws(RedisError) -> Int? {
+        // A group never delivered anything has read none; Redis leaves its counter empty.
+        let read = group.entriesRead ?? (StreamID(group.lastDeliveredID) == .zero ? 0 : nil)
+        guard let added = try entriesAdded(to: stream), let read, let lag = group.lag else { return nil }
+        return max(0, added - read - lag)
+    }
+
     public func maxDeletedID(of stream: String) throws(RedisError) -> String? {
         let id = Self.pairs(try command("XINFO", "STREAM", stream))["max-deleted-entry-id"]?.string
         return id == "0-0" ? nil : id

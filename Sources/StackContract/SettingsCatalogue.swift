@@ -37,6 +37,8 @@ extension Setting where Value == String {
     public static var prometheusRetention: Self { .text("PROMETHEUS_RETENTION", default: "15d", readers: [.dockerStack]) }
     public static var serviceMemoryLimit: Self { .text("CDB_SERVICE_MEM_LIMIT", default: "256m", readers: [.dockerStack]) }
     public static var redisMemoryLimit: Self { .text("CDB_REDIS_MEM_LIMIT", default: "512m", readers: [.dockerStack]) }
+    /// Redis' own bound (`maxmemory`, noeviction): below the container limit, with room for an AOF rewrite's fork.
+    public static var redisMaxMemory: Self { .text("REDIS_MAXMEMORY", default: "360mb", readers: [.dockerStack]) }
     public static var postgresMemoryLimit: Self { .text("CDB_POSTGRES_MEM_LIMIT", default: "1g", readers: [.dockerStack]) }
     public static var prometheusMemoryLimit: Self { .text("CDB_PROMETHEUS_MEM_LIMIT", default: "512m", readers: [.dockerStack]) }
     public static var grafanaMemoryLimit: Self { .text("CDB_GRAFANA_MEM_LIMIT", default: "256m", readers: [.dockerStack]) }
@@ -52,6 +54,8 @@ extension Setting where Value == Int {
     public static var redisPort: Self { .port("REDIS_PORT", default: 6379, readers: services + [.cdbctl, .dockerStack]) }
     public static var redisDB: Self { .integer("REDIS_DB", 0...15, default: 0, readers: services + [.cdbctl]) }
     public static var streamMaxLength: Self { .integer("STREAM_MAXLEN", 1_000...100_000_000, default: 1_000_000, readers: services) }
+    /// How long `market_data` keeps ticks (MINID by entry time): a week of a live feed does not fit in Redis.
+    public static var marketDataRetentionHours: Self { .integer("MARKET_DATA_RETENTION_HOURS", 1...168, default: 12, readers: [.cdbWS]) }
     public static var postgresPort: Self { .port("POSTGRES_PORT", default: 5432, readers: [.cdbDBWriter, .cdbctl, .dockerStack]) }
     public static var dbBatchSize: Self { .integer("DB_BATCH_SIZE", 1...10_000, default: 500, readers: [.cdbDBWriter]) }
     // Every service
@@ -114,12 +118,12 @@ public enum SettingsCatalogue {
         .redisHost, .redisPassword, .postgresHost, .postgresUser, .postgresPassword, .postgresDB, .logLevel, .consumerName,
         .riskResetToken, .clock, .feed, .symbols, .replayFile, .replaySpeed, .replayEventTimes, .mexcURL,
         .cdbHost, .composeProjectName, .containerPrefix, .bindAddress, .grafanaPassword, .prometheusRetention,
-        .serviceMemoryLimit, .redisMemoryLimit, .postgresMemoryLimit, .prometheusMemoryLimit, .grafanaMemoryLimit,
+        .serviceMemoryLimit, .redisMemoryLimit, .redisMaxMemory, .postgresMemoryLimit, .prometheusMemoryLimit, .grafanaMemoryLimit,
         .servicesImage, .redisImage, .postgresImage, .prometheusImage, .grafanaImage,
     ]
 
     private static let integers: [Setting<Int>] = [
-        .redisPort, .redisDB, .streamMaxLength, .postgresPort, .dbBatchSize, .httpPort, .mallocArenaMax,
+        .redisPort, .redisDB, .streamMaxLength, .marketDataRetentionHours, .postgresPort, .dbBatchSize, .httpPort, .mallocArenaMax,
         .dataStaleTimeoutSec, .snapshotIntervalSec, .markSaveIntervalMs, .marketClockWaitMs, .simulatedLatencyMs,
         .strategyShortWindow, .strategyLongWindow, .strategyCooldownTicks, .syntheticIntervalMs, .syntheticSeed,
         .wsPort, .corePort, .riskPort, .executionPort, .dbWriterPort, .prometheusPort, .grafanaPort,

@@ -1,5 +1,6 @@
 import EventBus
 import Foundation
+import PlainText
 import Primitives
 import RedisClient
 import StackContract
@@ -18,12 +19,17 @@ public enum RedisCheck: CheckType {
     /// Deletes the saved state of `service` (its key in `SavedStateKeys`), so it starts afresh: a destructive step,
     /// run only while the service is stopped (else its next commit would write its state back).
     case deleteState(service: String)
+    /// Redis has a `maxmemory` and uses less than `maxPct` % of it (noeviction: at the bound every write fails).
+    case memory(maxPct: Double)
+    /// `group` (the writer) reads every persisted stream before the stream's bound trims it: nothing was trimmed
+    /// unread, and it is less than `maxPct` % of `STREAM_MAXLEN` behind.
+    case retention(group: String, maxPct: Double)
 
     public static let typeName = "redis"
-    public static let keys = ["op", "stream", "streams", "max_lag", "within", "service"]
+    public static let keys = ["op", "stream", "streams", "max_lag", "within", "service", "group", "max_pct"]
 
     public static func decode(from reader: CheckReader) -> RedisCheck? {
-        let operations = ["ping", "lag", "event_flow", "stream_advances", "delete_state"]
+        let operations = ["ping", "lag", "event_flow", "stream_advances", "delete_state", "memory", "retention"]
         guard let op = reader.required("op", as: String.self) else { return nil }
         switch op {
         case "ping":
@@ -42,12 +48,26 @@ public enum RedisCheck: CheckType {
                 return nil
             }
             return .deleteState(service: service)
+        case "memory":
+            return .memory(maxPct: percent(reader) ?? 80)
+        case "retention":
+            return .retention(group: reader.optional("group", as: String.self) ?? "cdb_db_writer", maxPct: percent(reader) ?? 80)
         default:
             var message = "\(reader.what).op: unknown redis check '\(op)'"
             if let suggestion = closestMatch(to: op, among: operations) { message += " (did you mean '\(suggestion)'?)" }
             reader.error(message, at: reader["op"]!.mark)
             return nil
         }
+    }
+
+    /// `max_pct`, a percentage above 0 and at most 100.
+    private static func percent(_ reader: CheckReader) -> Double? {
+        guard let value = reader.optional("max_pct", as: Double.self) else { return nil }
+        guard value > 0, value <= 100 else {
+            reader.error("\(reader.what).max_pct: expected a percentage above 0 and at most 100, got \(value)", at: reader["max_pct"]!.mark)
+            return nil
+        }
+        return value
     }
 
     public func execute(in context: CheckContext) async throws -> CheckOutcome {
@@ -98,7 +118,45 @@ extension CheckContext {
             let size = try await connection.command("STRLEN", key).integer ?? 0
             let deleted = try await connection.command("DEL", key).integer ?? 0
             return .pass(deleted == 0 ? "\(key) was not there: \(service) starts afresh" : "deleted \(key) (\(size) bytes): \(service) starts afresh")
+        case .memory(let maxPct):
+            let memory = try await connection.info("memory")
+            let used = Double(memory["used_memory"] ?? "") ?? 0
+            let limit = Double(memory["maxmemory"] ?? "") ?? 0
+            guard limit > 0 else {
+                return .fail("\(stack.redis.endpoint) has no maxmemory: only the container's limit bounds it, and an AOF rewrite's fork can pass it (REDIS_MAXMEMORY)")
+            }
+            let pct = used / limit * 100
+            let text = "\(stack.redis.endpoint) uses \(Self.megabytes(used)) of maxmemory \(Self.megabytes(limit)) (\(pct.fixed(1)) %)"
+            let figures = ["used_memory_bytes": used, "maxmemory_bytes": limit, "used_pct": pct]
+            return pct < maxPct ? .pass(text, figures: figures)
+                : .fail(text + ", at or past \(maxPct.fixed(0)) %: at 100 % every write fails (noeviction); shorten MARKET_DATA_RETENTION_HOURS or raise REDIS_MAXMEMORY", figures: figures)
+        case .retention(let group, let maxPct):
+            let bound = Double(EnvironmentReader(environment).read(.streamMaxLength))
+            var problems: [String] = []
+            var read: [String] = []
+            var figures: [String: Double] = [:]
+            for stream in BusStream.persisted.map(\.rawValue) {
+                guard let info = try await connection.groups(of: stream).first(where: { $0.name == group }) else {
+                    problems.append("\(group) does not read \(stream)")
+                    continue
+                }
+                if let lost = try await connection.lostUnread(stream, group: info), lost > 0 {
+                    problems.append("\(stream): \(lost) entries were trimmed before \(group) read them (lost to the bus' bound)")
+                }
+                let lag = Double(info.lag ?? 0)
+                figures["lag.\(stream)"] = lag
+                if lag >= bound * maxPct / 100 {
+                    problems.append("\(stream): \(group) is \(Int(lag)) entries behind, \((lag / bound * 100).fixed(0)) % of STREAM_MAXLEN \(Int(bound)): the bound trims what it has not stored")
+                }
+                read.append("\(stream) \(Int(lag))")
+            }
+            return problems.isEmpty ? .pass("\(group) keeps up with the bus' bound (entries behind: \(read.joined(separator: ", ")))", figures: figures)
+                : .fail(problems.joined(separator: "; "), figures: figures)
         }
+    }
+
+    fileprivate static func megabytes(_ bytes: Double) -> String {
+        "\((bytes / 1_048_576).fixed(1)) MB"
     }
 
     fileprivate func lastID(of stream: String, _ connection: RedisConnection) async throws -> String? {
