@@ -37,6 +37,7 @@ struct ChaosReplayTests {
     enum Fault: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case none, killCore = "SIGKILL cdb_core", killRisk = "SIGKILL cdb_risk", killExecution = "SIGKILL cdb_execution"
         case restartRedis = "restart Redis (SIGTERM, AOF)"
+        case postgresDown = "PostgreSQL down 60 s"
         var testDescription: String { rawValue }
 
         /// The service killed and the stream whose pending entries prove the kill came mid-work.
@@ -45,7 +46,7 @@ struct ChaosReplayTests {
             case .killCore: ("cdb_core", .marketData)
             case .killRisk: ("cdb_risk", .marketData)
             case .killExecution: ("cdb_execution", .orders)
-            case .none, .restartRedis: nil
+            case .none, .restartRedis, .postgresDown: nil
             }
         }
     }
@@ -66,7 +67,8 @@ struct ChaosReplayTests {
         let bars = scratch.appendingPathComponent("bars.csv").path
         try writeGeneratedBars(to: bars)
         let redis = try await LocalRedisServer(appendOnly: true)
-        let postgres = try await SharedServers.postgres()
+        // The outage gets a server of its own: the shared one serves the other suites meanwhile.
+        let postgres = fault == .postgresDown ? try await LocalPostgresServer() : try await SharedServers.postgres()
         let database = try await postgres.createDatabase()
         let common = [
             "REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": postgres.password,
@@ -75,26 +77,13 @@ struct ChaosReplayTests {
             // Each batch of orders waits before it is filled, so a kill of cdb_execution finds some pending.
             "SIMULATED_LATENCY_MS": "100",
         ]
-        var processes: [String: ChildProcess] = [:]
-        var ports: [String: Int] = [:]
-        var logs: [URL] = []
-        func start(_ name: String, extra: [String: String] = [:]) async throws {
-            let port = try ports[name] ?? freeLoopbackPort()
-            ports[name] = port
-            let (process, log) = try ServiceBinaries.start(name, environment: common.merging(extra.merging(["HTTP_PORT": "\(port)"]) { $1 }) { $1 })
-            processes[name] = process
-            logs.append(log)
-            try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
-        }
-        defer {
-            for process in processes.values { process.send(SIGKILL); process.waitForExit() }
-            for log in logs { try? FileManager.default.removeItem(at: log) }
-        }
-        for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await start(name) }
+        let fleet = ServiceFleet(environment: common)
+        defer { fleet.stopAll() }
+        for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await fleet.start(name) }
         // Three days in about 26 s: slow enough to strike mid-stream.
-        try await start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": bars, "REPLAY_SPEED": "10000x"])
+        try await fleet.start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": bars, "REPLAY_SPEED": "10000x"])
         let bus = try await RedisConnection(redis.configuration)
-        let db = try await PostgresConnection(database)
+        var db = try await PostgresConnection(database)
         func count(_ sql: String) async throws -> Int { try await db.query(sql).first?.decode(at: 0, as: Int.self) ?? -1 }
 
         // Let trading begin, then strike while the victim holds work.
@@ -107,19 +96,27 @@ struct ChaosReplayTests {
                 held = try await bus.groups(of: victim.stream.rawValue).first { $0.name == victim.service }?.pending ?? 0
                 if held == 0 { try await Task.sleep(for: .milliseconds(2)) }
             }
-            processes[victim.service]?.send(SIGKILL)
-            processes[victim.service]?.waitForExit()
+            fleet.kill(victim.service)
             #expect(held > 0, "the kill of \(victim.service) should come while it holds unacknowledged \(victim.stream.rawValue) entries")
             let fed = try await bus.length(of: BusStream.marketData.rawValue)
             print("chaos (\(fault.rawValue)): killed with \(held) \(victim.stream.rawValue) entries pending, \(fed) ticks fed so far")
             try await Task.sleep(for: .seconds(1))
-            try await start(victim.service)
+            try await fleet.start(victim.service)
         } else if fault == .restartRedis {
             let fed = try await bus.length(of: BusStream.marketData.rawValue)
             await redis.stop()
             try await Task.sleep(for: .seconds(1))
             try await redis.start()
             print("chaos (\(fault.rawValue)): Redis restarted after \(fed) ticks")
+        } else if fault == .postgresDown {
+            let stored = try await count("SELECT count(*) FROM signals")
+            await postgres.stop()
+            try await Task.sleep(for: .seconds(60))
+            let fed = try await bus.length(of: BusStream.marketData.rawValue)
+            #expect(fed > 0)
+            try await postgres.start()
+            db = try await PostgresConnection(database)
+            print("chaos (\(fault.rawValue)): PostgreSQL stopped with \(stored) signals stored, \(fed) ticks fed when it came back")
         }
 
         // Drained: the feed done and no group with anything waiting or pending, twice in a row.
@@ -180,7 +177,7 @@ struct ChaosReplayTests {
             }
         }
         #expect(held.values.allSatisfy { $0 > -1e-9 }, "no SELL filled more than was held: \(held)")
-        let response = try await HTTPClient().get("http://127.0.0.1:\(ports["cdb_risk"] ?? 0)/status")
+        let response = try await HTTPClient().get(fleet.url(of: "cdb_risk") + "/status")
         let status = try EventCoding.decoder.decode(RiskStatus.self, from: Data(response.body))
         let lastSnapshot = try await fresh.range(BusStream.portfolioSnapshots.rawValue, count: 1_000_000).last
             .flatMap { $0.fields[BusStream.eventField] }

@@ -42,6 +42,47 @@ enum ServiceBinaries {
     }
 }
 
+/// Services started as processes on one shared environment, each on its own HTTP port (kept across a restart),
+/// as the pipeline tests run them; `stopAll()` kills what is left and removes the logs.
+final class ServiceFleet {
+    private let common: [String: String]
+    private var processes: [String: ChildProcess] = [:]
+    private var ports: [String: Int] = [:]
+    private var logs: [URL] = []
+
+    init(environment: [String: String]) {
+        common = environment
+    }
+
+    /// Starts `name` with `extra` settings and waits until its /health answers 200.
+    func start(_ name: String, extra: [String: String] = [:]) async throws {
+        let port = try ports[name] ?? freeLoopbackPort()
+        ports[name] = port
+        let environment = common.merging(extra) { $1 }.merging(["HTTP_PORT": "\(port)"]) { $1 }
+        let (process, log) = try ServiceBinaries.start(name, environment: environment)
+        processes[name] = process
+        logs.append(log)
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+    }
+
+    /// SIGKILL: no chance to acknowledge or save anything.
+    func kill(_ name: String) {
+        processes[name]?.send(SIGKILL)
+        processes[name]?.waitForExit()
+        processes[name] = nil
+    }
+
+    /// The base URL of `name`'s HTTP endpoints.
+    func url(of name: String) -> String {
+        "http://127.0.0.1:\(ports[name] ?? 0)"
+    }
+
+    func stopAll() {
+        for name in Array(processes.keys) { kill(name) }
+        for log in logs { try? FileManager.default.removeItem(at: log) }
+    }
+}
+
 @Suite("Service processes")
 struct ServiceProcessTests {
     @Test("SIGTERM: a running service finishes its work and exits 0 well within docker's 10 s")

@@ -48,22 +48,11 @@ struct SharedDataPipelineReplayTests {
             "REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": postgres.password,
             "POSTGRES_DB": database.database, "CLOCK": "market", "LOG_LEVEL": "warning",
         ].merging(limits) { $1 }
-        var processes: [String: ChildProcess] = [:]
-        var logs: [URL] = []
-        func start(_ name: String, extra: [String: String] = [:]) async throws {
-            let port = try freeLoopbackPort()
-            let (process, log) = try ServiceBinaries.start(name, environment: common.merging(extra.merging(["HTTP_PORT": "\(port)"]) { $1 }) { $1 })
-            processes[name] = process
-            logs.append(log)
-            try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
-        }
-        defer {
-            for process in processes.values { process.send(SIGKILL); process.waitForExit() }
-            for log in logs { try? FileManager.default.removeItem(at: log) }
-        }
-        for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await start(name) }
+        let fleet = ServiceFleet(environment: common)
+        defer { fleet.stopAll() }
+        for name in ["cdb_db_writer", "cdb_core", "cdb_risk", "cdb_execution"] { try await fleet.start(name) }
         let started = ContinuousClock.now
-        try await start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": monthFile, "REPLAY_SPEED": "max"])
+        try await fleet.start("cdb_ws", extra: ["FEED": "replay", "REPLAY_FILE": monthFile, "REPLAY_SPEED": "max"])
 
         // The writer dies mid-run (SIGKILL: no chance to acknowledge what it holds), then comes back.
         let db = try await PostgresConnection(database)
@@ -72,10 +61,9 @@ struct SharedDataPipelineReplayTests {
               (try await db.query("SELECT count(*) AS n FROM signals").first?.decode("n", as: Int.self) ?? 0) < expectedSignals.count / 3 {
             try await Task.sleep(for: .milliseconds(20))
         }
-        processes["cdb_db_writer"]?.send(SIGKILL)
-        processes["cdb_db_writer"]?.waitForExit()
+        fleet.kill("cdb_db_writer")
         try await Task.sleep(for: .seconds(1))
-        try await start("cdb_db_writer")
+        try await fleet.start("cdb_db_writer")
 
         let bus = try await RedisConnection(redis.configuration)
         let deadline = ContinuousClock.now + .seconds(600)
