@@ -182,24 +182,33 @@ extension RedisConnection {
         try (command("XREVRANGE", stream, end, start, "COUNT", count).array ?? []).map(Self.entry)
     }
 
-    /// The newest id trimmed or deleted from `stream` (`XINFO STREAM` max-deleted-entry-id, Redis 7); nil when none was.
-    /// How many entries were ever added to `stream` (Redis 7's `entries-added`, trimmed ones included); nil when unknown.
-    public func entriesAdded(to stream: String) throws(RedisError) -> Int? {
-        Self.pairs(try command("XINFO", "STREAM", stream))["entries-added"]?.integer.map(Int.init)
-    }
-
-    /// Entries of `stream` that `group` was never delivered and that are gone (trimmed by the stream's bound or deleted):
-    /// everything added, less what the group read, less what still waits for it. Nil when Redis cannot tell.
+    /// Entries of `stream` that `group` was never delivered and that are gone (trimmed by the stream's bound or
+    /// deleted); nil when Redis cannot tell (no `entries-added` before Redis 7, or a group whose read count is unknown).
+    ///
+    /// Whatever is gone had an id below the stream's first entry. A group delivered up to or past that entry lost
+    /// nothing; one delivered less lost every removed entry it had not read: all it had read was among them.
     public func lostUnread(_ stream: String, group: ConsumerGroupInfo) throws(RedisError) -> Int? {
+        guard let removed = try removedEntries(of: stream) else { return nil }
+        guard removed > 0 else { return 0 }
+        let delivered = StreamID(group.lastDeliveredID) ?? .zero
+        if let first = try firstEntryID(of: stream), delivered >= first { return 0 }
         // A group never delivered anything has read none; Redis leaves its counter empty.
-        let read = group.entriesRead ?? (StreamID(group.lastDeliveredID) == .zero ? 0 : nil)
-        guard let added = try entriesAdded(to: stream), let read, let lag = group.lag else { return nil }
-        return max(0, added - read - lag)
+        guard let read = group.entriesRead ?? (delivered == .zero ? 0 : nil) else { return nil }
+        return max(0, removed - read)
     }
 
-    public func maxDeletedID(of stream: String) throws(RedisError) -> String? {
-        let id = Self.pairs(try command("XINFO", "STREAM", stream))["max-deleted-entry-id"]?.string
-        return id == "0-0" ? nil : id
+    /// How many entries were removed from `stream` over its life (trimmed or deleted: Redis 7's `entries-added` less
+    /// its length); nil before Redis 7.
+    public func removedEntries(of stream: String) throws(RedisError) -> Int? {
+        let info = Self.pairs(try command("XINFO", "STREAM", stream))
+        guard let added = info["entries-added"]?.integer, let length = info["length"]?.integer else { return nil }
+        return Int(added - length)
+    }
+
+    /// The id of `stream`'s oldest entry now; nil when it is empty.
+    public func firstEntryID(of stream: String) throws(RedisError) -> StreamID? {
+        guard case .array(let first)? = Self.pairs(try command("XINFO", "STREAM", stream))["first-entry"] else { return nil }
+        return first.first?.string.flatMap { StreamID($0) }
     }
 
     /// `XGROUP SETID stream group id`: the group is delivered everything after `id` again.

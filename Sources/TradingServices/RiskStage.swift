@@ -45,6 +45,23 @@ public actor RiskStage {
         var policyInForce: RiskPolicy?
         /// Snapshots published so far; numbers each snapshot's id.
         var snapshotsPublished = 0
+
+        init(engine: RiskEngine) {
+            self.engine = engine
+        }
+
+        // A state saved before the applied positions, the policy and the snapshot count existed still loads.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            engine = try container.decode(RiskEngine.self, forKey: .engine)
+            seenSignals = try container.decode(RecentIDs.self, forKey: .seenSignals)
+            appliedResults = try container.decode(RecentIDs.self, forKey: .appliedResults)
+            applied = try container.decodeIfPresent(AppliedPositions.self, forKey: .applied) ?? AppliedPositions()
+            nextSnapshotAt = try container.decodeIfPresent(Date.self, forKey: .nextSnapshotAt)
+            marketTime = try container.decodeIfPresent(Date.self, forKey: .marketTime)
+            policyInForce = try container.decodeIfPresent(RiskPolicy.self, forKey: .policyInForce)
+            snapshotsPublished = try container.decodeIfPresent(Int.self, forKey: .snapshotsPublished) ?? 0
+        }
     }
 
     public static let stateKey = SavedStateKeys.riskStage
@@ -113,6 +130,8 @@ public actor RiskStage {
             state = State(engine: RiskEngine(
                 limits: policy.limits, sizer: policy.sizer, fillModel: policy.fillModel, startingCapital: startingCapital, startedAt: startedAt))
             state.policyInForce = policy
+            unsavedSince = nil
+            announcements = []
             return
         }
         let savedCapital = saved.engine.portfolio.startingCapital
@@ -189,7 +208,9 @@ public actor RiskStage {
         while index < entries.endIndex {
             // With the market clock, the marks must reach the next signal's time first; the gate stays open meanwhile,
             // so the market-data batches that move them run.
-            if clock == .market, let time = Self.signalTime(entries[index]) { try await awaitMarks(through: time) }
+            if clock == .market, !isApplied(entries[index], of: .signals), let time = Self.signalTime(entries[index]) {
+                try await awaitMarks(through: time)
+            }
             index = try await exclusively {
                 var next = state
                 var outgoing: [(stream: String, payload: String)] = []
@@ -210,10 +231,17 @@ public actor RiskStage {
                     }
                     noteStateChange(from: before, in: next, &outgoing)
                 } while position < entries.endIndex && marksCover(entries[position], in: next)
-                try await finish(next, outgoing)
+                // Redeliveries only: nothing changed, nothing to commit.
+                if next.applied != state.applied || !outgoing.isEmpty { try await finish(next, outgoing) }
                 return position
             }
         }
+    }
+
+    /// Whether a committed batch already applied `entry` (a redelivery): nothing to wait for, it is skipped.
+    private func isApplied(_ entry: StreamEntry, of stream: BusStream) -> Bool {
+        guard let id = StreamID(entry.id), let position = state.applied.position(of: stream.rawValue) else { return false }
+        return id <= position
     }
 
     private static func signalTime(_ entry: StreamEntry) -> Date? {
@@ -264,7 +292,7 @@ public actor RiskStage {
                     outgoing.append(Self.snapshot(at: max(moment, now(in: next)), in: &next))
                 }
             }
-            try await finish(next, outgoing)
+            if next.applied != state.applied || !outgoing.isEmpty { try await finish(next, outgoing) }
         }
     }
 

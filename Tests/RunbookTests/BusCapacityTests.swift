@@ -57,11 +57,24 @@ struct BusCapacityTests {
         #expect(behind.status == .fail)
         #expect(behind.detail.contains("signals: cdb_db_writer is 850 entries behind, 85 % of STREAM_MAXLEN 1000"), "\(behind.detail)")
 
-        // Trimmed while the writer had not read them: lost, and said so.
+        // The writer reads 500 of them: 350 behind is 35 %, within the bound.
+        _ = try await connection.readGroup(group: "cdb_db_writer", consumer: "w", streams: ["signals"], count: 500, block: nil)
+        let reading = try #require(try await fixture.run(Self.retentionStep)["retention"])
+        #expect(reading.status == .pass, "\(reading.detail)")
+        #expect(reading.detail.contains("signals 350"), "\(reading.detail)")
+
+        // Trimmed to the newest 10 while the writer had read 500: the other 340 are lost, and said so.
         _ = try await connection.command("XTRIM", "signals", "MAXLEN", "10")
         let trimmed = try #require(try await fixture.run(Self.retentionStep)["retention"])
         #expect(trimmed.status == .fail)
-        #expect(trimmed.detail.contains("were trimmed before cdb_db_writer read them"), "\(trimmed.detail)")
+        #expect(trimmed.detail.contains("signals: 340 entries were trimmed before cdb_db_writer read them"), "\(trimmed.detail)")
+
+        // Only what the writer had read went from orders: nothing lost there.
+        for index in 0..<20 { _ = try await connection.xadd("orders", fields: [("event", "{\"id\":\"o\(index)\"}")]) }
+        _ = try await connection.readGroup(group: "cdb_db_writer", consumer: "w", streams: ["orders"], count: 15, block: nil)
+        _ = try await connection.command("XTRIM", "orders", "MAXLEN", "5")
+        let readFirst = try #require(try await fixture.run(Self.retentionStep)["retention"])
+        #expect(!readFirst.detail.contains("orders:"), "\(readFirst.detail)")
     }
 
     @Test("market_data published with a retention keeps entries by their time, the other streams by count")

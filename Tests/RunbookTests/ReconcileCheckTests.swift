@@ -121,6 +121,23 @@ struct ReconcileCheckTests {
         #expect(result.detail == "no fills yet; cash = starting capital 100000.00 USD (status agrees; no snapshot stored yet)")
     }
 
+    @Test("after cdbctl risk reset-account the old account's fills stay in the tables but no longer count")
+    func resetAccount() async throws {
+        let board = RiskStatusBoard(TradedAccount().status)
+        let result = try await withRiskStatus(board) { port in
+            let fixture = try await EngineFixture(environment: ["CDB_RISK_PORT": "\(port)"])
+            let store = try await TradeStore.open(fixture.executor.stack.postgres)
+            _ = try await store.persist(TradedAccount.traded().events)
+            let deleted = StepResult(id: "account-deleted", title: "deleted", seed: "5.4", severity: .critical, status: .pass, detail: "",
+                                     attempts: 1, startedAt: Date(), durationMs: 1, figures: [:], playbook: nil)
+            try ReportsDirectory(path: fixture.executor.reportsDirectory)
+                .save(PhaseRecord(phase: .resetAccount, verdict: .pass, startedAt: Date(), finishedAt: Date(), results: [deleted]))
+            return try #require(try await fixture.run(Self.step)["books"])
+        }
+        #expect(result.status == .pass, "\(result.detail)")
+        #expect(result.detail.hasPrefix("no fills yet; cash = starting capital 100000.00 USD"), "\(result.detail)")
+    }
+
     @Test("cdb_risk not answering fails, naming its /status and port — never a pass")
     func statusServerDown() async throws {
         let port = try freeLoopbackPort()

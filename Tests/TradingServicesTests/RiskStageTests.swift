@@ -114,6 +114,24 @@ struct RiskStageTests {
         #expect(error?.reason.contains("DEL the key to start afresh") == true)
     }
 
+    @Test("a state saved before applied positions, policy and snapshot numbers existed still loads, with its account")
+    func olderStateLoads() async throws {
+        try await stage().handleSignals([BusEntry.of(signal("s1", price: 50_000, at: start), id: "1-0")])
+        var saved = try #require(try JSONSerialization.jsonObject(with: Data(await savedState.utf8)) as? [String: Any])
+        for key in ["applied", "policyInForce", "snapshotsPublished"] { saved[key] = nil }
+        var engine = try #require(saved["engine"] as? [String: Any])
+        engine["pendingSells"] = nil
+        saved["engine"] = engine
+        await bus.seedState(RiskStage.stateKey, Array(try JSONSerialization.data(withJSONObject: saved)))
+
+        let restarted = try await stage()
+        #expect(await restarted.status().approved == 1)
+        #expect(await restarted.status().pendingOrders == 1)
+        // The signal is still recognised by its id.
+        try await restarted.handleSignals([BusEntry.of(signal("s1", price: 50_000, at: start), id: "1-0")])
+        #expect(await bus.entries(on: .orders).count == 1)
+    }
+
     @Test("a restart under a changed limit enforces it, shows it in /status and says so on alerts")
     func changedLimitApplies() async throws {
         let first = try await stage()

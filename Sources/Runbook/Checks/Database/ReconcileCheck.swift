@@ -75,6 +75,15 @@ extension CheckContext {
                                   snapshot: stored.snapshot, tolerance: tolerance).outcome()
     }
 
+    /// When the account cdb_risk holds was opened by `cdbctl risk reset-account` (the start of the last reset that
+    /// deleted the old one); nil when it never was.
+    private func accountOpenedAt() -> Date? {
+        guard let reset = ReportsDirectory(path: reportsDirectory).lastRecord(of: .resetAccount),
+              reset.results.contains(where: { $0.id == "account-deleted" && $0.status == .pass })
+        else { return nil }
+        return reset.startedAt
+    }
+
     /// cdb_risk's `/status` on its published port, as the contract's `RiskStatus`.
     private func riskStatus() async throws(UnreadableBooks) -> RiskStatus {
         guard let base = baseURL(of: "cdb_risk") else { throw UnreadableBooks(description: "cdb_risk: no published port known") }
@@ -101,20 +110,24 @@ extension CheckContext {
 
     /// The FILLED orders, the trades and the newest snapshot, read in one read-only transaction: the writer stores
     /// a batch's orders, trades and snapshots together, and separate reads could straddle one of its commits.
+    ///
+    /// After `cdbctl risk reset-account` the tables keep the old account's history: only what came after the reset
+    /// belongs to the account cdb_risk holds now.
     private func storedBooks() async throws -> (fills: [BookFill], trades: [BookTrade], snapshot: BookSnapshot?) {
+        let since = accountOpenedAt() ?? Date(timeIntervalSince1970: 0)
         let db = try await PostgresConnection(stack.postgres)
         defer { Task { await db.close() } }
         let (fillRows, tradeRows, snapshotRows) = try await db.transaction { db in
             try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             return (try db.query("""
                         SELECT id, symbol, side, filled_quantity, fill_price, fee, filled_at FROM orders
-                        WHERE status = 'FILLED' ORDER BY filled_at, id
-                        """),
-                    try db.query("SELECT id, order_id, symbol, size, pnl FROM trades ORDER BY timestamp, id"),
+                        WHERE status = 'FILLED' AND filled_at >= $1 ORDER BY filled_at, id
+                        """, [since]),
+                    try db.query("SELECT id, order_id, symbol, size, pnl FROM trades WHERE timestamp >= $1 ORDER BY timestamp, id", [since]),
                     try db.query("""
                         SELECT timestamp, cash_usd, equity_usd, realized_pnl, unrealized_pnl, positions::text AS positions
-                        FROM portfolio_snapshots ORDER BY timestamp DESC, id DESC LIMIT 1
-                        """))
+                        FROM portfolio_snapshots WHERE timestamp >= $1 ORDER BY timestamp DESC, id DESC LIMIT 1
+                        """, [since]))
         }
         let fills = try fillRows.map { row throws -> BookFill in
             let id = row["id"] ?? "?"

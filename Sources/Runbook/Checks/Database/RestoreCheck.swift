@@ -88,8 +88,9 @@ extension CheckContext {
             // The group's lag is now exactly what it will be handed again.
             let entries = try await redis.groups(of: stream).first { $0.name == group }?.lag ?? 0
             replayed.append("\(stream) \(entries)")
-            // Entries trimmed from the stream (MAXLEN) after the backup's time cannot be stored again.
-            if let trimmed = try await redis.maxDeletedID(of: stream).flatMap({ StreamID($0) }), trimmed >= from {
+            // Entries trimmed from the stream (MAXLEN) after the backup's time cannot be stored again: the oldest entry
+            // left is younger than the replay's start while entries were removed (Redis records trims in no other field).
+            if let first = try await redis.firstEntryID(of: stream), first > from, (try await redis.removedEntries(of: stream) ?? 0) > 0 {
                 gaps.append(stream)
             }
         }
