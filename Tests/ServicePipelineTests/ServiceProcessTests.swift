@@ -260,6 +260,53 @@ struct ServiceRestartTests {
         #expect(second.json["fill_price"] as? Double == 47_300)
     }
 
+    @Test("cdb_risk started again under a changed limit enforces it and says so; under a changed capital it refuses, naming the reset")
+    func riskSettingsApplyAtStart() async throws {
+        let redis = try await LocalRedisServer()
+        let bus = try await RedisConnection(redis.configuration)
+        let port = try freeLoopbackPort()
+        let environment = ["REDIS_PORT": "\(redis.port)", "HTTP_PORT": "\(port)"]
+        var (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment)
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        let now = Date()
+        let signal = TradingSignal(id: "signal-1", symbol: "BTCUSDT", side: .buy, confidence: 1, price: 50_000, strategy: "test",
+                                   reason: "test", eventTime: now, originTickId: "tick-1", priceTime: now)
+        try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
+        #expect(try await nextEvent(bus, stream: "orders", after: "0") != nil)
+        process.send(SIGTERM)
+        #expect(await process.exitStatus() == 0)
+        try? FileManager.default.removeItem(at: log)
+
+        // A tighter position limit: enforced from this start, on /status and announced on alerts.
+        (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment.merging(["MAX_POSITION_PCT": "0.05"]) { $1 })
+        try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
+        let status = try await HTTPClient().get("http://127.0.0.1:\(port)/status")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(status.body)) as? [String: Any])
+        let limits = try #require(document["limits"] as? [String: Any])
+        #expect(limits.values.contains { ($0 as? Double) == 0.05 }, "\(limits)")
+        let alert = try #require(try await nextEvent(bus, stream: "alerts", after: "0"))
+        #expect(alert.json["kind"] as? String == "settings_changed")
+        #expect((alert.json["message"] as? String)?.contains("MAX_POSITION_PCT 0.1 → 0.05") == true, "\(alert.json)")
+        let eth = TradingSignal(id: "signal-2", symbol: "ETHUSDT", side: .buy, confidence: 1, price: 2_000, strategy: "test",
+                                reason: "test", eventTime: Date(), originTickId: "tick-2", priceTime: Date())
+        try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(eth))])
+        let firstOrder = try #require(try await bus.range("orders", count: 10).first?.id)
+        let order = try #require(try await nextEvent(bus, stream: "orders", after: firstOrder))
+        let notional = (order.json["quantity"] as? Double ?? 0) * (order.json["reference_price"] as? Double ?? 0)
+        #expect(notional > 0 && notional <= 5_000, "an order of \(notional) USD under a 5 % limit")
+        process.send(SIGTERM)
+        #expect(await process.exitStatus() == 0)
+        try? FileManager.default.removeItem(at: log)
+
+        // Another starting capital with the account saved: refused, with the way out.
+        (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment.merging(["STARTING_CAPITAL_USD": "50000"]) { $1 })
+        defer { try? FileManager.default.removeItem(at: log) }
+        #expect(await process.exitStatus() == 1)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(output.contains("started with 100000.00 USD but STARTING_CAPITAL_USD is 50000.00"), "\(output)")
+        #expect(output.contains("cdbctl risk reset-account --yes"), "\(output)")
+    }
+
     @Test("cdb_risk keeps its portfolio and its memory of handled signals across a restart")
     func riskStateSurvivesRestart() async throws {
         let redis = try await LocalRedisServer()
