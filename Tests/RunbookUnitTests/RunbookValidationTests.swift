@@ -96,12 +96,18 @@ struct RunbookValidationTests {
               monitor:
                 - { id: a, title: A, seed: "4.2", playbook: container-crsh, check: { type: wait, duration: 1s } }
             """, "runbook.yaml:4:49: step 'a'.playbook: unknown playbook 'container-crsh' (did you mean 'container-crash'?)"),
+        ("deleting without destructive", """
+            version: 1
+            phases:
+              reset_account:
+                - { id: a, title: A, seed: "5.4", check: { type: redis, op: delete_state, service: cdb_risk } }
+            """, "runbook.yaml:4:7: step 'a': its check deletes data, so the step needs destructive: true (refused without --yes and a fresh backup)"),
         ("state of a service that keeps none", """
             version: 1
             phases:
               reset_account:
-                - { id: a, title: A, seed: "5.4", check: { type: redis, op: delete_state, service: cdb_db_writer } }
-            """, "runbook.yaml:4:88: step 'a'.check.service: 'cdb_db_writer' keeps no saved state (one of cdb_core, cdb_risk, cdb_execution)"),
+                - { id: a, title: A, seed: "5.4", destructive: true, check: { type: redis, op: delete_state, service: cdb_db_writer } }
+            """, "runbook.yaml:4:107: step 'a'.check.service: 'cdb_db_writer' keeps no saved state (one of cdb_core, cdb_risk, cdb_execution)"),
         ("missing title", """
             version: 1
             phases:

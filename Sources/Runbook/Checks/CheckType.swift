@@ -14,11 +14,15 @@ public protocol CheckType: Sendable {
     func execute(in context: CheckContext) async throws -> CheckOutcome
     /// The check with `$SERVICE` in its service lists replaced: one playbook serves whichever service is hit.
     func replacingService(with service: String) -> Self
+    /// Whether running it deletes data: its step must then say `destructive: true` (the `--yes` and backup gate).
+    var deletesData: Bool { get }
 }
 
 extension CheckType {
     /// Checks that name no services are the same for every service.
     public func replacingService(with service: String) -> Self { self }
+
+    public var deletesData: Bool { false }
 
     /// The check's `type:` name, as written in runbook.yaml.
     public var typeName: String { Self.typeName }

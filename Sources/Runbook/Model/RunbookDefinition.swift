@@ -219,6 +219,9 @@ struct RunbookDecoder {
             context.error(message, at: reader["playbook"]!.mark)
         }
         let check = reader.requiredNode("check").flatMap { CheckTypes.decode($0, step: label, context: context, baseDirectory: baseDirectory) }
+        if let check, check.deletesData, !destructive {
+            context.error("\(label): its check deletes data, so the step needs destructive: true (refused without --yes and a fresh backup)", at: node.mark)
+        }
         if phase == .incidents, playbook == nil {
             context.error("\(label): steps of the incidents phase need a playbook (\(IncidentKind.allNames.joined(separator: ", ")))", at: node.mark)
         }

@@ -73,6 +73,11 @@ public enum RedisCheck: CheckType {
     public func execute(in context: CheckContext) async throws -> CheckOutcome {
         try await context.redis(self, timeout: context.step.timeout)
     }
+
+    public var deletesData: Bool {
+        if case .deleteState = self { return true }
+        return false
+    }
 }
 
 extension CheckContext {
