@@ -199,7 +199,7 @@ let package = Package(
         ),
         .testTarget(name: "TradingCoreTests", dependencies: ["TradingCore", "SharedTestData"], swiftSettings: strict),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "LocalServers"], swiftSettings: strict),
-        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers"], swiftSettings: strict),
+        .testTarget(name: "RedisClientTests", dependencies: ["RedisClient", "LocalServers", "Primitives"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests",
             dependencies: ["HTTPClient", .product(name: "Hummingbird", package: "hummingbird")],

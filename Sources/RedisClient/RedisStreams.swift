@@ -205,6 +205,21 @@ extension RedisConnection {
         return Int(added - length)
     }
 
+    /// Trims `stream` (`XTRIM MINID ~`) to what is still needed: every entry some consumer group has not been
+    /// delivered or has not acknowledged, and every entry at or after `floor` (a margin kept regardless). Returns how
+    /// many entries went. Approximate trimming removes whole nodes only, so it never reaches a needed entry.
+    @discardableResult
+    public func trimBehindGroups(_ stream: String, keepingFrom floor: StreamID) throws(RedisError) -> Int {
+        var cut = floor
+        for group in try groups(of: stream) {
+            let oldestPending = try pending(stream, group: group.name).smallestID.flatMap { StreamID($0) }
+            let delivered = StreamID(group.lastDeliveredID) ?? .zero
+            let firstUndelivered = StreamID(milliseconds: delivered.milliseconds, sequence: delivered.sequence &+ 1)
+            cut = min(cut, oldestPending ?? firstUndelivered)
+        }
+        return Int(try command("XTRIM", stream, "MINID", "~", cut.description).integer ?? 0)
+    }
+
     /// The id of `stream`'s oldest entry now; nil when it is empty.
     public func firstEntryID(of stream: String) throws(RedisError) -> StreamID? {
         guard case .array(let first)? = Self.pairs(try command("XINFO", "STREAM", stream))["first-entry"] else { return nil }

@@ -58,6 +58,9 @@ extension Setting where Value == Int {
     public static var marketDataRetentionHours: Self { .integer("MARKET_DATA_RETENTION_HOURS", 1...168, default: 12, readers: [.cdbWS]) }
     public static var postgresPort: Self { .port("POSTGRES_PORT", default: 5432, readers: [.cdbDBWriter, .cdbctl, .dockerStack]) }
     public static var dbBatchSize: Self { .integer("DB_BATCH_SIZE", 1...10_000, default: 500, readers: [.cdbDBWriter]) }
+    /// How long the persisted streams keep what every reader has acknowledged: a restore replays the bus since its
+    /// backup, and backups are daily (`destructive_backup_max_age` 25 h), so the default keeps two days.
+    public static var persistedRetentionHours: Self { .integer("PERSISTED_RETENTION_HOURS", 26...720, default: 48, readers: [.cdbDBWriter]) }
     // Every service
     public static var httpPort: Self {
         Self("HTTP_PORT", .port, perReader: "the service's port: cdb_ws 8000, cdb_core 8001, cdb_risk 8002, cdb_execution 8003, cdb_db_writer 8004",
@@ -123,7 +126,7 @@ public enum SettingsCatalogue {
     ]
 
     private static let integers: [Setting<Int>] = [
-        .redisPort, .redisDB, .streamMaxLength, .marketDataRetentionHours, .postgresPort, .dbBatchSize, .httpPort, .mallocArenaMax,
+        .redisPort, .redisDB, .streamMaxLength, .marketDataRetentionHours, .postgresPort, .dbBatchSize, .persistedRetentionHours, .httpPort, .mallocArenaMax,
         .dataStaleTimeoutSec, .snapshotIntervalSec, .markSaveIntervalMs, .marketClockWaitMs, .simulatedLatencyMs,
         .strategyShortWindow, .strategyLongWindow, .strategyCooldownTicks, .syntheticIntervalMs, .syntheticSeed,
         .wsPort, .corePort, .riskPort, .executionPort, .dbWriterPort, .prometheusPort, .grafanaPort,

@@ -1,5 +1,6 @@
 import Foundation
 import LocalServers
+import Primitives
 import RedisClient
 import Testing
 
@@ -30,6 +31,33 @@ struct RedisConnectionTests {
         }
         #expect(message.hasPrefix("WRONGTYPE"))
         #expect(replies[3].string == "2")
+    }
+
+    @Test("trimming behind the groups keeps what a group has not been delivered or not acknowledged, and the margin")
+    func trimBehindGroups() async throws {
+        let server = try await SharedServers.redis()
+        let redis = try await RedisConnection(server.configuration)
+        let stream = uniqueName("trim")
+        for index in 0..<500 { _ = try await redis.xadd(stream, fields: [("event", "\(index)")]) }
+        let entries = try await redis.range(stream, count: 1_000)
+        for group in ["writer", "stage"] { _ = try await redis.createGroup(stream, group: group, startID: "0") }
+        // The writer read and acknowledged everything; the stage was delivered 300 and acknowledged the first 200.
+        let all = try await redis.readGroup(group: "writer", consumer: "w", streams: [stream], count: 500, block: nil)
+        _ = try await redis.ack(stream, group: "writer", ids: all.flatMap { $0.entries.map(\.id) })
+        let some = try await redis.readGroup(group: "stage", consumer: "s", streams: [stream], count: 300, block: nil)
+        _ = try await redis.ack(stream, group: "stage", ids: Array(some.flatMap { $0.entries.map(\.id) }.prefix(200)))
+
+        // No margin to speak of: the stage's oldest unacknowledged entry (the 201st) bounds the cut.
+        let far = StreamID(milliseconds: .max / 2)
+        let removed = try await redis.trimBehindGroups(stream, keepingFrom: far)
+        let left = try await redis.range(stream, count: 1_000)
+        #expect(removed > 0 && removed <= 200, "removed \(removed)")
+        #expect(left.contains { $0.id == entries[200].id })
+        #expect(left.count == 500 - removed)
+
+        // A margin older than every entry keeps them all.
+        let kept = try await redis.trimBehindGroups(stream, keepingFrom: .zero)
+        #expect(kept == 0)
     }
 
     @Test("a batch of XADDs lands in order with its ids, binary payloads intact")
