@@ -175,6 +175,12 @@ struct ServiceProcessTests {
     }
 }
 
+/// A BUY signal priced and timed at `time`, as cdb_core would publish it.
+func buySignal(_ id: String, symbol: String = "BTCUSDT", price: Double = 50_000, at time: Date) -> TradingSignal {
+    TradingSignal(id: id, symbol: symbol, side: .buy, confidence: 1, price: price, strategy: "test", reason: "test",
+                  eventTime: time, originTickId: "tick-" + id, priceTime: time)
+}
+
 @Suite("Service state and staleness across restarts")
 struct ServiceRestartTests {
     /// Reads one stream entry's event from `stream`, waiting for it to appear.
@@ -269,8 +275,7 @@ struct ServiceRestartTests {
         var (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment)
         try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
         let now = Date()
-        let signal = TradingSignal(id: "signal-1", symbol: "BTCUSDT", side: .buy, confidence: 1, price: 50_000, strategy: "test",
-                                   reason: "test", eventTime: now, originTickId: "tick-1", priceTime: now)
+        let signal = buySignal("signal-1", at: now)
         try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
         #expect(try await nextEvent(bus, stream: "orders", after: "0") != nil)
         process.send(SIGTERM)
@@ -287,8 +292,7 @@ struct ServiceRestartTests {
         let alert = try #require(try await nextEvent(bus, stream: "alerts", after: "0"))
         #expect(alert.json["kind"] as? String == "settings_changed")
         #expect((alert.json["message"] as? String)?.contains("MAX_POSITION_PCT 0.1 → 0.05") == true, "\(alert.json)")
-        let eth = TradingSignal(id: "signal-2", symbol: "ETHUSDT", side: .buy, confidence: 1, price: 2_000, strategy: "test",
-                                reason: "test", eventTime: Date(), originTickId: "tick-2", priceTime: Date())
+        let eth = buySignal("signal-2", symbol: "ETHUSDT", price: 2_000, at: Date())
         try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(eth))])
         let firstOrder = try #require(try await bus.range("orders", count: 10).first?.id)
         let order = try #require(try await nextEvent(bus, stream: "orders", after: firstOrder))
@@ -316,8 +320,7 @@ struct ServiceRestartTests {
         var (process, log) = try ServiceBinaries.start("cdb_risk", environment: environment)
         try await ServiceBinaries.waitHealthy("http://127.0.0.1:\(port)/health")
         let now = Date()
-        let signal = TradingSignal(id: "signal-1", symbol: "BTCUSDT", side: .buy, confidence: 1, price: 50_000, strategy: "test",
-                                   reason: "test", eventTime: now, originTickId: "tick-1", priceTime: now)
+        let signal = buySignal("signal-1", at: now)
         try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
         let approved = try #require(try await nextEvent(bus, stream: "orders", after: "0"))
         let orderID = try #require(approved.json["id"] as? String)
@@ -359,8 +362,7 @@ struct ServiceRestartTests {
             String(decoding: try await bus.command("GET", RiskStage.stateKey).bytes ?? [], as: UTF8.self)
         }
         let now = Date()
-        let signal = TradingSignal(id: "signal-1", symbol: "BTCUSDT", side: .buy, confidence: 1, price: 50_000, strategy: "test",
-                                   reason: "test", eventTime: now, originTickId: "tick-1", priceTime: now)
+        let signal = buySignal("signal-1", at: now)
         try await bus.xadd("signals", fields: [("event", EventEnvelope.encode(signal))])
         _ = try #require(try await nextEvent(bus, stream: "orders", after: "0"))
         #expect(try await saved().contains("signal-1"))  // saved before the order went out
