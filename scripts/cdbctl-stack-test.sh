@@ -205,8 +205,17 @@ expect_text "$work/go-table.txt" "missing: trades"
 expect_text "$work/go-table.txt" "go: NO-GO"
 
 echo "== cdbctl report daily"
-expect_exit 0 "$work/report.txt" cdbctl report daily
-grep -q "^| cdb_core | running | healthy |" "$(sed -n 's/^report: //p' "$work/report.txt")" || fail "the daily report lacks the container table"
+# The review judges a run of minutes that went through every fault above: its exit says whether the seed's
+# expectations held, and the report must say which did not.
+status=0; cdbctl report daily >"$work/report.txt" 2>&1 || status=$?
+cat "$work/report.txt"
+report_file=$(sed -n 's/^report: //p' "$work/report.txt")
+[ -n "$report_file" ] || fail "cdbctl report daily wrote no report (exit $status)"
+grep -q "^| cdb_core | running | healthy |" "$report_file" || fail "the daily report lacks the container table"
+if grep -qw "nil" "$report_file"; then fail "the daily report shows nil: $(grep -nw nil "$report_file" | head -n 3)"; fi
+if [ "$status" -eq 0 ]; then grep -q "^## Verdict: PASS" "$report_file" || fail "report exited 0 without a PASS verdict"
+elif [ "$status" -eq 1 ]; then grep -q "^## Verdict: FAIL" "$report_file" && grep -q "^FAIL " "$work/report.txt" || fail "report exited 1 without naming what failed"
+else fail "cdbctl report daily exited $status"; fi
 
 echo "== cdbctl stop (planned, positions waited for 20 s then closed in paper mode), twice; then --emergency"
 expect_exit 0 "$work/stop1.txt" cdbctl stop --position-wait 20s
