@@ -103,7 +103,8 @@ struct Monitor: AsyncParsableCommand {
         } else {
             passed.insert("missed-cycle")
         }
-        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts, at: record.startedAt)
+        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts, at: record.startedAt,
+                                    run: session.journal.current()?.id)
         for change in changes {
             let alarm = change.alarm
             if alarm.key.hasPrefix("crash-loop:") {

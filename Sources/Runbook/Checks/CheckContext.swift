@@ -140,6 +140,14 @@ extension CheckContext {
     }
 }
 
+/// The backups under the reports directory, for what reads them outside a check (the post-run after the stop).
+public enum Backups {
+    /// The newest `*.dump` directly in `folder`.
+    public static func newest(in folder: String) -> String? {
+        CheckContext.newestBackup(in: folder)?.path
+    }
+}
+
 extension PostgresConfiguration {
     func with(database: String) -> PostgresConfiguration {
         var copy = self
