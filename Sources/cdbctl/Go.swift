@@ -26,6 +26,6 @@ struct Go: AsyncParsableCommand {
             print("\nNO-GO because:")
             decision.reasons.forEach { print("  - \($0)") }
         }
-        try session.finish(record, failed: decision?.go != true)
+        try await session.finish(record, failed: decision?.go != true)
     }
 }

@@ -29,6 +29,6 @@ struct Monitor: AsyncParsableCommand {
         if remediate {
             await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
-        try session.finish(record, failed: !alarms.isEmpty)
+        try await session.finish(record, failed: !alarms.isEmpty)
     }
 }

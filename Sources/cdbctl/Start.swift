@@ -34,6 +34,6 @@ struct Start: AsyncParsableCommand {
             let verdict = PhaseVerdict.verdict(results, success: .operational)
             return (verdict, verdict == .operational ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
         }
-        try session.finish(record, failed: !record.verdict.succeeded)
+        try await session.finish(record, failed: !record.verdict.succeeded)
     }
 }

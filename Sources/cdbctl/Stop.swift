@@ -40,6 +40,6 @@ struct Stop: AsyncParsableCommand {
         let record = try await session.runPhase(.stop) { results in
             (PhaseVerdict.verdict(results, success: .stopped), reason.map { ["reason: \($0)"] } ?? [])
         }
-        try session.finish(record, failed: !record.verdict.succeeded)
+        try await session.finish(record, failed: !record.verdict.succeeded)
     }
 }
