@@ -258,7 +258,7 @@ struct NotifyCommandTests {
         let json = try #require(webhook.requests.first?.json)
         #expect(json["kind"] as? String == "no_go")
         #expect(json["severity"] as? String == "critical")
-        #expect(json["alarm"] as? String == "phase:go")
+        #expect(json["alarm"] as? String == "phase:go:no-go")
         let audit = try String(contentsOf: directory.appendingPathComponent("reports/audit.jsonl"), encoding: .utf8)
         #expect(audit.contains("\"action\":\"notify no_go\""))
 

@@ -245,3 +245,41 @@ struct NotificationSettingsTests {
         #expect(messages == [expected])
     }
 }
+
+@Suite("Phase verdicts as notifications")
+struct PhaseNotificationTests {
+    func record(_ phase: PhaseName, _ verdict: Verdict) -> PhaseRecord {
+        PhaseRecord(phase: phase, verdict: verdict, startedAt: start, finishedAt: start + 60, results: [], notes: ["reason: disk full"])
+    }
+
+    @Test("GO is info, NO-GO and a failed start critical, an emergency stop critical, a resolved incident a warning; preflight is not notified")
+    func severities() {
+        let cases: [(PhaseRecord, String, NotificationKind, NotificationSeverity)] = [
+            (record(.go, .go), "go", .go, .info), (record(.go, .noGo), "go", .noGo, .critical),
+            (record(.start, .operational), "start", .started, .info), (record(.start, .fail), "start", .started, .critical),
+            (record(.stop, .stopped), "stop", .stopped, .info), (record(.stop, .stopped), "stop --emergency", .stopped, .critical),
+            (record(.incidents, .resolved), "incident container-crash", .incident, .warning),
+            (record(.incidents, .escalated), "incident container-crash", .incident, .critical),
+        ]
+        for (record, command, kind, severity) in cases {
+            let notification = Notification.verdict(of: record, command: command, runID: "run-1")
+            #expect(notification?.kind == kind, "\(command) \(record.verdict)")
+            #expect(notification?.severity == severity, "\(command) \(record.verdict)")
+        }
+        #expect(Notification.verdict(of: record(.preflight, .fail), command: "preflight", runID: nil) == nil)
+        let emergency = Notification.verdict(of: record(.stop, .stopped), command: "stop --emergency", runID: nil)
+        #expect(emergency?.key == "phase:stop:emergency:stopped")
+        #expect(emergency?.body.contains("reason: disk full") == true)
+    }
+
+    @Test("a GO after a NO-GO is sent although the NO-GO was more severe; a second NO-GO within per_key is not")
+    func goAfterNoGo() {
+        let planner = NotificationPlanner(settings: settings)
+        var ledger = NotificationLedger()
+        let noGo = Notification.verdict(of: record(.go, .noGo), command: "go", runID: nil)!
+        let go = Notification.verdict(of: record(.go, .go), command: "go", runID: nil)!
+        #expect(planner.plan([noGo], ledger: &ledger, available: ["log"], now: start).deliveries.count == 1)
+        #expect(planner.plan([noGo], ledger: &ledger, available: ["log"], now: start + 60).deliveries.isEmpty)
+        #expect(planner.plan([go], ledger: &ledger, available: ["log"], now: start + 120).deliveries.count == 1)
+    }
+}

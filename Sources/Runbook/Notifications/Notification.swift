@@ -30,7 +30,8 @@ public enum NotificationKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// One message for the operator. `key` identifies what it is about (`alarm:containers`, `phase:go`): the same key
-/// is not sent again within the rate limit's `per_key` unless its severity rose or it resolved.
+/// is not sent again within the rate limit's `per_key` unless its severity rose or it resolved. Outside this module
+/// Foundation's `Notification` shares the name: `import struct Runbook.Notification` says which one a file means.
 public struct Notification: Sendable, Codable, Equatable {
     public var kind: NotificationKind
     public var severity: NotificationSeverity

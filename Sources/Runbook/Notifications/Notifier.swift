@@ -113,7 +113,7 @@ public actor Notifier {
     public func test(channel name: String? = nil, now: Date) async -> NotificationReport {
         let notification = Notification(
             kind: .test, severity: .info, key: "test", title: "Test notification from cdbctl",
-            body: "Sent by cdbctl notify test on \(ProcessInfo.processInfo.hostName) to show this channel reaches the operator.",
+            body: "Sent by cdbctl notify test to show that this channel reaches the operator.",
             time: now)
         let deliveries = planner.settings.channels
             .filter { (name == nil || $0.name == name) && isAvailable($0.name) }
