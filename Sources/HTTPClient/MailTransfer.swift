@@ -16,9 +16,12 @@ public struct MailRequest: Sendable {
     public var connectTimeout: Duration
     /// The whole exchange, connect included.
     public var timeout: Duration
+    /// smtp:// only: refuse to go on when the server offers no STARTTLS (a password must not cross a network in clear);
+    /// otherwise STARTTLS is used when offered.
+    public var requireTLS: Bool
 
     public init(url: String, username: String? = nil, password: String? = nil, from: String, recipients: [String], message: [UInt8],
-                connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15)) {
+                connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(15), requireTLS: Bool = false) {
         self.url = url
         self.username = username
         self.password = password
@@ -27,6 +30,7 @@ public struct MailRequest: Sendable {
         self.message = message
         self.connectTimeout = connectTimeout
         self.timeout = timeout
+        self.requireTLS = requireTLS
     }
 }
 
@@ -80,8 +84,8 @@ extension HTTPClient {
                             cdb_curl_setopt_callback(handle, CURLOPT_READFUNCTION, readMessage)
                             cdb_curl_setopt_pointer(handle, CURLOPT_READDATA, sourcePointer)
                             cdb_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.message.count))
-                            // smtp:// upgrades with STARTTLS when offered; smtps:// is TLS from the first byte anyway.
-                            cdb_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+                            // smtp:// upgrades with STARTTLS (when offered, or always); smtps:// is TLS from the first byte anyway.
+                            cdb_curl_setopt_long(handle, CURLOPT_USE_SSL, Int((request.requireTLS ? CURLUSESSL_ALL : CURLUSESSL_TRY).rawValue))
                             if request.username != nil || request.password != nil {
                                 cdb_curl_setopt_pointer(handle, CURLOPT_USERNAME, username)
                                 cdb_curl_setopt_pointer(handle, CURLOPT_PASSWORD, password)

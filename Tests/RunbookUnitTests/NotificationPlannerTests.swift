@@ -221,6 +221,27 @@ struct NotificationSettingsTests {
         #expect(notifier.channels.first?.detail == "https://hooks.example.org:8443")
     }
 
+    @Test("a channel set to an unusable value is skipped and reported at every delivery")
+    func unusableChannel() async throws {
+        let reports = FileManager.default.temporaryDirectory.appendingPathComponent("notify-unusable-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: reports) }
+        let channels = [NotificationChannel(name: "log", minSeverity: .info, transport: .log(file: "notifications.jsonl")),
+                        NotificationChannel(name: "hook", minSeverity: .info, transport: .webhook(urlVariable: "HOOK"))]
+        let notifier = Notifier(settings: NotificationSettings(channels: channels), environment: ["HOOK": "ftp://example.org/x"], reportsDirectory: reports)
+        let report = await notifier.deliver([notice(.critical)], now: start)
+        #expect(report.unusableChannels == ["hook: HOOK: expected an http:// or https:// URL"])
+        #expect(report.hasProblems)
+        #expect(report.attempts.map(\.channel) == ["log"])
+    }
+
+    @Test("a password goes without TLS only to this machine")
+    func loopbackOnly() {
+        #expect(NotificationTransport.isLoopback("smtp://127.0.0.1:2525"))
+        #expect(NotificationTransport.isLoopback("smtp://localhost"))
+        #expect(!NotificationTransport.isLoopback("smtp://mail.example.org:587"))
+        #expect(!NotificationTransport.isLoopback("smtp://127.example.org"))
+    }
+
     static let corpus: [(text: String, expected: String)] = [
         ("  channels:\n    - { name: pager, type: pagr }\n",
          "runbook.yaml:4:28: notifications.channels.pager.type: unknown channel type 'pagr' (webhook, email or log)"),

@@ -103,6 +103,14 @@ struct NotificationTransport: Sendable {
     static let connectTimeout = Duration.seconds(5)
     static let timeout = Duration.seconds(15)
 
+    /// Whether the URL's host is this machine: a password may go there without TLS (a local relay), nowhere else.
+    static func isLoopback(_ url: String) -> Bool {
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let inLoopbackNet = octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return host == "localhost" || host == "::1" || host == "[::1]" || inLoopbackNet
+    }
+
     /// Sends; nil when delivered, else what failed (never a secret: no password, no webhook path).
     func send(_ delivery: NotificationDelivery, to endpoint: ChannelEndpoint) async -> String? {
         switch endpoint {
@@ -126,7 +134,8 @@ struct NotificationTransport: Sendable {
             do {
                 try await http.sendMail(MailRequest(url: endpoint.smtpURL, username: endpoint.username, password: endpoint.password,
                                                     from: endpoint.from, recipients: recipients, message: message,
-                                                    connectTimeout: Self.connectTimeout, timeout: Self.timeout))
+                                                    connectTimeout: Self.connectTimeout, timeout: Self.timeout,
+                                                    requireTLS: endpoint.password != nil && !Self.isLoopback(endpoint.smtpURL)))
                 return nil
             } catch {
                 return error.description

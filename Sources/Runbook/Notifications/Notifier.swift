@@ -11,19 +11,23 @@ public struct NotificationReport: Sendable, Codable, Equatable {
     public var failedChannels: [String] = []
     public var outboxPending = 0
     public var outboxDropped = 0
+    /// Channels whose variables are set to something unusable (`webhook: CDB_NOTIFY_WEBHOOK_URL: expected …`):
+    /// skipped, and said every time, as an unset one is not.
+    public var unusableChannels: [String] = []
     /// The state file could not be read (the notifier started afresh) or written.
     public var stateProblem: String?
 
     public init() {}
 
     /// Whether anything went wrong that the operator should hear about (a warning line, an audit entry).
-    public var hasProblems: Bool { !failedChannels.isEmpty || stateProblem != nil }
+    public var hasProblems: Bool { !failedChannels.isEmpty || !unusableChannels.isEmpty || stateProblem != nil }
 
     /// One line for a warning: which channels failed and why, and what waits.
     public var problemSummary: String {
         var parts = failedChannels.map { channel in
             "\(channel): \(attempts.first { $0.channel == channel && !$0.delivered }?.detail ?? "failed")"
         }
+        parts += unusableChannels
         if outboxPending > 0 { parts.append("\(outboxPending) in the outbox") }
         if let stateProblem { parts.append(stateProblem) }
         return parts.joined(separator: "; ")
@@ -34,6 +38,7 @@ public struct NotificationReport: Sendable, Codable, Equatable {
         case failedChannels = "failed_channels"
         case outboxPending = "outbox_pending"
         case outboxDropped = "outbox_dropped"
+        case unusableChannels = "unusable_channels"
         case stateProblem = "state_problem"
     }
 }
@@ -129,6 +134,7 @@ public actor Notifier {
     /// and saves the ledger.
     private func dispatch(now: Date, decide: (inout NotificationLedger, Set<String>, inout NotificationReport) -> [NotificationDelivery]) async -> NotificationReport {
         var report = NotificationReport()
+        report.unusableChannels = channels.filter(\.invalid).map { "\($0.name): \($0.detail)" }
         var ledger = loadLedger(&report)
         let available = Set(readiness.compactMap { name, state in if case .ready = state { name } else { nil } })
         let retries = planner.retries(ledger: &ledger, available: available)
