@@ -160,11 +160,21 @@ final class SMTPReceiver: Sendable {
     var port: Int { listener.port }
     var messages: [Message] { received.all }
 
-    init(port: Int? = nil) throws {
+    /// How the receiver behaves: as a mail server should, refusing every recipient, or silent after accepting the
+    /// connection (a hung server: the client must give up on its own).
+    enum Behaviour: Sendable {
+        case accepting, refusingRecipients, silent
+    }
+
+    init(port: Int? = nil, behaviour: Behaviour = .accepting) throws {
         let received = Recording<Message>()
         self.received = received
         listener = try LoopbackListener(port: port) { descriptor in
             var connection = LineConnection(descriptor)
+            if behaviour == .silent {
+                _ = connection.line()  // until the client hangs up (or the read times out)
+                return
+            }
             connection.write("220 localhost ESMTP test receiver\r\n")
             var message = Message(from: "", recipients: [], data: "")
             while let line = connection.line() {
@@ -186,6 +196,10 @@ final class SMTPReceiver: Sendable {
                     message.from = Self.address(line)
                     connection.write("250 ok\r\n")
                 } else if command.hasPrefix("RCPT TO:") {
+                    if behaviour == .refusingRecipients {
+                        connection.write("550 5.1.1 no such mailbox\r\n")
+                        continue
+                    }
                     message.recipients.append(Self.address(line))
                     connection.write("250 ok\r\n")
                 } else if command == "DATA" {

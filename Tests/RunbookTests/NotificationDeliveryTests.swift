@@ -99,6 +99,37 @@ struct NotificationDeliveryTests {
         #expect(attempt.detail == "smtp://127.0.0.1:\(receiver.port) → operator@paper.test, lead@paper.test")
     }
 
+    @Test("a server that refuses the recipients is a failed delivery with curl's code and the server's answer")
+    func refusedRecipients() async throws {
+        let receiver = try SMTPReceiver(behaviour: .refusingRecipients)
+        defer { receiver.stop() }
+        let reports = try scratchDirectory("notify-refused")
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let report = await notifier(smtpPort: receiver.port, reports: reports).deliver([containersDown(at: now)], now: now)
+        #expect(report.failedChannels == ["email"])
+        let attempt = try #require(report.attempts.first { $0.channel == "email" })
+        #expect(attempt.detail.hasPrefix("smtp://127.0.0.1:\(receiver.port): "), "\(attempt.detail)")
+        #expect(attempt.detail.contains("curl error"), "\(attempt.detail)")
+        #expect(!attempt.detail.contains("hunter2"))
+        #expect(receiver.messages.isEmpty)
+    }
+
+    @Test("a server that accepts and never greets is given up within the timeouts (curl counts the greeting into the 5 s connect)")
+    func hungServer() async throws {
+        let receiver = try SMTPReceiver(behaviour: .silent)
+        defer { receiver.stop() }
+        let reports = try scratchDirectory("notify-hung")
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let clock = ContinuousClock()
+        let began = clock.now
+        let report = await notifier(smtpPort: receiver.port, reports: reports).deliver([containersDown(at: now)], now: now)
+        let elapsed = clock.now - began
+        #expect(report.failedChannels == ["email"])
+        #expect(report.attempts.first { $0.channel == "email" }?.detail.contains("curl error 28") == true, "\(report.attempts)")
+        #expect(elapsed < .seconds(16), "\(elapsed)")
+        #expect(report.outboxPending == 1)
+    }
+
     @Test("a dead receiver: channelFailed to the other channels, the outbox keeps the delivery, and once the receiver is up it arrives once")
     func deadReceiverThenOutbox() async throws {
         let port = try freeLoopbackPort()
