@@ -92,7 +92,6 @@ struct PhaseSession {
     func finish(_ record: PhaseRecord, failed: Bool) async throws(CommandFailure) {
         let paths = try? reports.save(record)
         reports.audit(command: command, action: "verdict", outcome: record.verdict.rawValue, detail: paths?.json ?? "record not written")
-        await notifyVerdict(record)
         if json {
             print(TableOutput.json(record))
         } else {
@@ -104,6 +103,9 @@ struct PhaseSession {
             print("\n\(record.phase.rawValue): \(record.verdict)")
             if let paths { print("record: \(paths.markdown)") } else { print("warning: could not write the record under \(reports.root.path)") }
         }
+        // After the output: a slow receiver (at most 15 s) must not hold back what the operator reads.
+        fflush(nil)  // every stream: stdout is block-buffered under cron
+        await notifyVerdict(record)
         lock.release()
         if failed { throw .failed(nil) }
     }
