@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Primitives
 import Runbook
+import Primitives
 import StackContract
 
 extension GlobalOptions {
@@ -45,11 +46,36 @@ extension GlobalOptions {
             FileHandle.standardError.write(Data("cdbctl: note: took over a stale lock (\(stale), no longer running)\n".utf8))
             reports.audit(command: command, action: "lock", outcome: "stale lock taken over", detail: stale)
         }
-        let executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
+        var executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
                                      projectDirectory: projectDirectory,
                                      reportsDirectory: reportsDir, previousCycle: reports.lastRecord(of: .monitor))
+        executor.command.actor = "cdbctl \(command)"
         return PhaseSession(command: command, definition: definition, reports: reports, lock: lock, executor: executor, json: json,
                             skipping: Set(skippedSteps))
+    }
+
+    /// The lock alone, for commands that change the run's records without running a phase (maintenance, hold).
+    func lockForRecords(command: String) throws(CommandFailure) -> RunLock {
+        do {
+            return try RunLock(directory: reportsDir, command: command)
+        } catch {
+            throw .lockHeld("\(error)")
+        }
+    }
+}
+
+extension PhaseSession {
+    var journal: RunJournal { RunJournal(reportsDirectory: reports.root.path) }
+
+    /// Applies a run transition and audits it; a run that cannot be written is a warning, never a lost verdict.
+    func updateRun(_ action: String, _ transition: (RunRecord?) throws -> RunRecord) {
+        do {
+            let run = try journal.update(transition)
+            reports.audit(command: command, action: "run \(action)", outcome: run.status.rawValue, detail: run.id)
+        } catch {
+            StandardError.write("cdbctl: warning: the run's state (\(journal.path)) not updated: \(error)\n")
+            reports.audit(command: command, action: "run \(action)", outcome: "not written", detail: "\(error)")
+        }
     }
 }
 
@@ -113,9 +139,8 @@ struct PhaseSession {
     /// Tells the operator the verdict through runbook.yaml's notification channels. A delivery that fails is a
     /// warning line and an audit entry, never the command's outcome.
     private func notifyVerdict(_ record: PhaseRecord) async {
-        let start = record.phase == .start ? record : reports.lastRecord(of: .start)
         guard let settings = definition.notifications,
-              let notification = Notification.verdict(of: record, command: command, runID: start.map { "run-" + ReportsDirectory.stampFormatter.string(from: $0.startedAt) })
+              let notification = Notification.verdict(of: record, command: command, runID: journal.current()?.id)
         else { return }
         let notifier = Notifier(settings: settings, environment: executor.environment, reportsDirectory: reports.root, project: definition.settings.project)
         let report = await notifier.deliver([notification], now: Date())
