@@ -304,3 +304,25 @@ struct PhaseNotificationTests {
         #expect(planner.plan([go], ledger: &ledger, available: ["log"], now: start + 120).deliveries.count == 1)
     }
 }
+
+@Suite("Alarm ledger changes as notifications")
+struct AlarmNotificationTests {
+    let alarm = LedgerAlarm(key: "containers", severity: .critical, message: "cdb_core is not running", playbook: "container-crash",
+                            firstSeen: start, lastSeen: start + 14_400, cycles: 2, resolvedAt: nil)
+
+    @Test("opened, repeated, worsened and resolved keep the alarm's key and severity; the open alarm escalates under the same key")
+    func changes() {
+        let opened = Notification(.opened(alarm), at: start, runID: "run-1")
+        #expect(opened.kind == .alarmOpened)
+        #expect(opened.key == "alarm:containers")
+        #expect(opened.alarmName == "containers")
+        #expect(opened.severity == .critical)
+        #expect(opened.body.contains("cdbctl incident container-crash"))
+        #expect(Notification(.repeated(alarm, worsened: true), at: start, runID: nil).title == "Worse: cdb_core is not running")
+        let resolved = Notification(.resolved(alarm), at: start + 14_400, runID: nil)
+        #expect(resolved.kind == .alarmResolved)
+        #expect(resolved.status == "resolved")
+        #expect(resolved.severity == .critical)
+        #expect(OpenAlarm(alarm) == OpenAlarm(key: "alarm:containers", severity: .critical, title: "cdb_core is not running", openedAt: start))
+    }
+}
