@@ -171,10 +171,11 @@ enum PrivateFile {
         unlink(temporary.path)
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ReportError(message: "\(temporary.path): \(String(cString: strerror(errno)))") }
+        // No fsync, as for every state file under reports/: it would block a thread of Swift's two-thread pool on
+        // a busy disk, and a ledger lost to a power cut only costs a repeated notification.
         let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
         close(descriptor)
-        guard written == data.count, synced, rename(temporary.path, file.path) == 0 else {
+        guard written == data.count, rename(temporary.path, file.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)
             throw ReportError(message: "\(file.path): cannot write (\(reason))")
