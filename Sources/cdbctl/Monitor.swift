@@ -2,6 +2,7 @@ import ArgumentParser
 import DockerClient
 import Foundation
 import Runbook
+import struct Runbook.Notification
 
 /// `cdbctl monitor`: one cycle of seed §4, for cron.
 struct Monitor: AsyncParsableCommand {
@@ -31,7 +32,7 @@ struct Monitor: AsyncParsableCommand {
     func run() async throws {
         let session = try await options.session(command: remediate ? "monitor --remediate" : "monitor")
         let run = session.journal.current()
-        if let run, try unwatched(run, session) { return }
+        if let run, try await unwatched(run, session) { return }
         if let run { await releaseRestartedHolds(of: run, session) }
         let maintenance = session.journal.current()?.status == .maintenance
         var alarms: [Alarm] = []
@@ -45,7 +46,11 @@ struct Monitor: AsyncParsableCommand {
             try await session.finish(record, failed: false)
             return
         }
-        recordInLedger(&record, session)
+        let (changes, open) = recordInLedger(&record, session)
+        // Before any remediation: the operator hears of the alarm even when a playbook hangs.
+        let runID = session.journal.current()?.id
+        await session.notify(changes.map { Notification($0, at: record.startedAt, runID: runID) }, escalating: open.map(OpenAlarm.init),
+                             action: "notify alarms")
         if remediate {
             await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
@@ -53,7 +58,7 @@ struct Monitor: AsyncParsableCommand {
     }
 
     /// A run that is not up to be watched: says why and ends the command (true), or false to run the cycle.
-    private func unwatched(_ run: RunRecord, _ session: PhaseSession) throws -> Bool {
+    private func unwatched(_ run: RunRecord, _ session: PhaseSession) async throws -> Bool {
         let since = run.history.last.map { ISO8601DateFormatter().string(from: $0.time) } ?? "?"
         let message: String
         switch run.status {
@@ -61,9 +66,12 @@ struct Monitor: AsyncParsableCommand {
         case .go: message = "run \(run.id): GO at \(ISO8601DateFormatter().string(from: run.goAt)), not started yet (cdbctl start): nothing to watch"
         case .stopped, .analysed: message = "run \(run.id) \(run.status.rawValue) since \(since): nothing to watch (cdbctl schedule --remove ends the cron jobs)"
         case .stopping:
+            let problem = "run \(run.id): a stop began at \(since) and did not finish: run cdbctl stop again (its steps skip what is done)"
             session.reports.audit(command: session.command, action: "cycle", outcome: "stop unfinished", detail: run.id)
+            await session.notify([Notification(kind: .alarmOpened, severity: .critical, key: "alarm:stop-unfinished", title: "The stop did not finish",
+                                               body: problem, time: Date(), runID: run.id)], action: "notify stop-unfinished")
             session.lock.release()
-            throw CommandFailure.failed("run \(run.id): a stop began at \(since) and did not finish: run cdbctl stop again (its steps skip what is done)")
+            throw CommandFailure.failed(problem)
         }
         session.reports.audit(command: session.command, action: "cycle", outcome: "not watched", detail: message)
         print(options.json ? TableOutput.json(["run": run.id, "status": run.status.rawValue, "message": message]) : message)
@@ -86,8 +94,7 @@ struct Monitor: AsyncParsableCommand {
     }
 
     /// The cycle's alarms into the ledger: lifecycle notes, crash loops as alarms of their own, the verdict again.
-    @discardableResult
-    private func recordInLedger(_ record: inout PhaseRecord, _ session: PhaseSession) -> [AlarmChange] {
+    private func recordInLedger(_ record: inout PhaseRecord, _ session: PhaseSession) -> (changes: [AlarmChange], open: [LedgerAlarm]) {
         let file = AlarmLedgerFile(reportsDirectory: session.reports.root.path)
         var ledger = file.load()
         let crashSteps = Set(session.definition.phase(.monitor).steps.filter { ($0.check as? ContainersCheck)?.maxNewRestarts != nil }.map(\.id))
@@ -120,6 +127,6 @@ struct Monitor: AsyncParsableCommand {
         } catch {
             record.notes.append("warning: the alarm ledger (\(file.path)) not written: \(error)")
         }
-        return changes
+        return (changes, ledger.open)
     }
 }

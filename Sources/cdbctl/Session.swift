@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Primitives
 import Runbook
+import struct Runbook.Notification
 import Primitives
 import StackContract
 
@@ -139,18 +140,26 @@ struct PhaseSession {
     /// Tells the operator the verdict through runbook.yaml's notification channels. A delivery that fails is a
     /// warning line and an audit entry, never the command's outcome.
     private func notifyVerdict(_ record: PhaseRecord) async {
-        guard let settings = definition.notifications,
-              let notification = Notification.verdict(of: record, command: command, runID: journal.current()?.id)
-        else { return }
+        guard let notification = Notification.verdict(of: record, command: command, runID: journal.current()?.id) else { return }
+        await notify([notification], action: "notify \(notification.kind.rawValue)")
+    }
+
+    /// Delivers through runbook.yaml's channels, and escalates `open` alarms that outlasted a level of the chain.
+    /// A delivery that fails is a warning line and an audit entry, never the command's outcome.
+    func notify(_ notifications: [Notification], escalating open: [OpenAlarm] = [], action: String) async {
+        guard let settings = definition.notifications, !(notifications.isEmpty && open.isEmpty) else { return }
         let notifier = Notifier(settings: settings, environment: executor.environment, reportsDirectory: reports.root, project: definition.settings.project)
-        let report = await notifier.deliver([notification], now: Date())
-        if report.hasProblems {
-            StandardError.write("cdbctl: warning: notification not delivered everywhere: \(report.problemSummary)\n")
-        }
-        let delivered = Set(report.attempts.filter(\.delivered).map(\.channel)).sorted()
-        if report.hasProblems || !delivered.isEmpty {
-            reports.audit(command: command, action: "notify \(notification.kind.rawValue)", outcome: report.hasProblems ? "failed" : "delivered",
-                          detail: report.hasProblems ? report.problemSummary : delivered.joined(separator: ", "))
+        var reportsMade = [await notifier.deliver(notifications, now: Date())]
+        if !open.isEmpty { reportsMade.append(await notifier.escalate(open: open, now: Date())) }
+        for report in reportsMade {
+            if report.hasProblems {
+                StandardError.write("cdbctl: warning: notification not delivered everywhere: \(report.problemSummary)\n")
+            }
+            let delivered = Set(report.attempts.filter(\.delivered).map(\.channel)).sorted()
+            if report.hasProblems || !delivered.isEmpty {
+                reports.audit(command: command, action: action, outcome: report.hasProblems ? "failed" : "delivered",
+                              detail: report.hasProblems ? report.problemSummary : delivered.joined(separator: ", "))
+            }
         }
     }
 }

@@ -8,13 +8,19 @@ import Testing
 /// starts again: the alarm opens, repeats, is quiet in maintenance, resolves; after the stop nothing is watched.
 @Suite("cdbctl: a run's status and its alarms across cycles")
 struct RunLifecycleCommandTests {
-    @Test("start → alarm opened, still open, silent in maintenance, resolved → stop → nothing to watch; status tells each")
+    @Test("start → alarm opened, still open, silent in maintenance, resolved → stop → nothing to watch; status and a webhook tell each")
     func runAcrossCycles() async throws {
         let redis = try await LocalRedisServer()
         defer { Task { await redis.stop() } }
+        let webhook = try HTTPReceiver()
+        defer { webhook.stop() }
         let directory = try scratchDirectory("cdbctl-run")
         try """
             version: 1
+            notifications:
+              channels:
+                - { name: webhook, type: webhook, min_severity: info, url_env: CDB_NOTIFY_WEBHOOK_URL }
+              rate_limit: { per_key: 1h, max_per_hour: 30 }
             phases:
               start:
                 - { id: up, title: Up, seed: "3.1", check: { type: wait, duration: 0s } }
@@ -23,7 +29,7 @@ struct RunLifecycleCommandTests {
               stop:
                 - { id: down, title: Down, seed: "7.1", check: { type: wait, duration: 0s } }
             """.write(to: directory.appendingPathComponent("runbook.yaml"), atomically: true, encoding: .utf8)
-        try "REDIS_PORT=\(redis.port)\n".write(to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        try "REDIS_PORT=\(redis.port)\nCDB_NOTIFY_WEBHOOK_URL=http://127.0.0.1:\(webhook.port)/hook\n".write(to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
         func cdbctl(_ arguments: String...) async throws -> CommandOutput { try await CDBCtl.run(arguments, in: directory) }
 
         let noRun = try await cdbctl("status")
@@ -67,5 +73,10 @@ struct RunLifecycleCommandTests {
         #expect(stopped.output.contains(": STOPPED"), "\(stopped.output)")
         let run = RunJournal(reportsDirectory: directory.appendingPathComponent("reports").path).current()
         #expect(run?.history.map(\.to) == [.go, .running, .maintenance, .running, .stopping, .stopped])
+        // What reached the operator, in order: the start, the alarm once (its repeat within the hour is not news),
+        // nothing from the maintenance cycle, the resolution, the stop.
+        let sent = webhook.requests.compactMap(\.json).map { "\($0["kind"] ?? "?") \($0["alarm"] ?? "")" }
+        #expect(sent == ["started phase:start:operational", "alarm_opened bus", "alarm_resolved bus", "stopped phase:stop:stopped"], "\(sent)")
+        #expect(webhook.requests.compactMap(\.json).allSatisfy { $0["run_id"] as? String == run?.id })
     }
 }
