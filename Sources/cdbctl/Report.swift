@@ -18,11 +18,11 @@ struct Report: AsyncParsableCommand {
         let reportKind = kind
         let definition = try options.loadRunbook()
         let (environment, stack) = try options.stackEnvironment()
-        let reports = ReportsDirectory(path: options.reportsDir)
+        let reports = ReportsDirectory(path: options.reportsDir, mask: SecretMask(environment: environment))
         try await reports.writeDocument(command: "report \(kind.rawValue)", label: "report", json: options.json) {
             let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
             let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",
-                                      outputDirectory: reports.root.appendingPathComponent(reportKind.rawValue).path)
+                                      outputDirectory: try reports.privateDirectory(reportKind.rawValue).path, mask: reports.mask)
             return (data, try writer.write(data))
         }
     }

@@ -33,7 +33,7 @@ extension GlobalOptions {
     func session(command: String) async throws -> PhaseSession {
         let definition = try loadRunbook()
         let (environment, stack) = try stackEnvironment()
-        let reports = ReportsDirectory(path: reportsDir)
+        let reports = ReportsDirectory(path: reportsDir, mask: SecretMask(environment: environment))
         let lock: RunLock
         do {
             lock = try RunLock(directory: reportsDir, command: command)

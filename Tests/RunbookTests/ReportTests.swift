@@ -62,7 +62,7 @@ struct ReportTests {
         #expect(data.containersProblem?.contains("Docker engine not reachable") == true)
 
         let output = fixture.directory.appendingPathComponent("reports/daily")
-        let path = try ReportWriter(templatesDirectory: repositoryTemplates, outputDirectory: output.path).write(data)
+        let path = try ReportWriter(templatesDirectory: repositoryTemplates, outputDirectory: output.path, mask: .urlPasswordsOnly).write(data)
         let markdown = try String(contentsOfFile: path, encoding: .utf8)
         #expect(markdown.contains("| 3 | 2 | 1 | 90.25 |"))
         #expect(markdown.contains("| ETHUSDT | BUY | 1.5 | 3000 | 3100 | 150 |"))

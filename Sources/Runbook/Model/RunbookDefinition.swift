@@ -75,6 +75,8 @@ public struct RunbookDefinition: Sendable {
     public var file: String
     public var settings: RunbookSettings
     public var phases: [PhaseName: RunbookPhase]
+    /// When cron runs which cdbctl job (`cdbctl schedule`).
+    public var schedule = RunbookSchedule()
 
     public func phase(_ name: PhaseName) -> RunbookPhase {
         phases[name] ?? RunbookPhase(name: name, concurrency: 1, steps: [])
@@ -126,7 +128,7 @@ struct RunbookDecoder {
     static let stepOptions = ["recreate-volume"]
 
     func decode(_ root: YAMLNode) -> RunbookDefinition? {
-        guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "phases"]) else { return nil }
+        guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "phases", "schedule"]) else { return nil }
         if let version = top.required("version", as: Int.self), version != 1 {
             context.error("runbook.version: this cdbctl reads version 1, got \(version)", at: top["version"]!.mark)
         }
@@ -139,7 +141,7 @@ struct RunbookDecoder {
                 phases[name] = decodePhase(name, pair.value)
             }
         }
-        return RunbookDefinition(file: context.file, settings: settings, phases: phases)
+        return RunbookDefinition(file: context.file, settings: settings, phases: phases, schedule: decodeSchedule(top["schedule"]))
     }
 
     private func decodeSettings(_ node: YAMLNode?) -> RunbookSettings {

@@ -24,13 +24,12 @@ extension CheckContext {
         let engine = try DockerEngine(environment: environment, project: runbook.project)
         let containers = try await engine.containers()
         guard !containers.isEmpty else { return .pass("no containers in project '\(runbook.project)': nothing to archive") }
-        let folder = outputFolder(directory) + "/" + ReportsDirectory.stampFormatter.string(from: Date())
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try privateOutputFolder(directory + "/" + ReportsDirectory.stampFormatter.string(from: Date()))
         var lines = 0
         for container in containers {
             let log = try await engine.logs(of: container, tail: tail)
             lines += log.count
-            try Data((log.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: "\(folder)/\(container.service).log"), options: .atomic)
+            try writeOperatorText(log.joined(separator: "\n") + "\n", to: "\(folder)/\(container.service).log")
         }
         return .pass("\(containers.count) logs, \(lines) lines in \(folder)", figures: ["log_lines": Double(lines)])
     }
