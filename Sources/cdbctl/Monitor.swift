@@ -7,8 +7,7 @@ struct Monitor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One monitoring cycle (seed §4): containers, health, risk figures, data growth, the §4.2 alarm table.",
         discussion: """
-        Meant for cron, every 4 hours (services/cdbctl.crontab):
-          0 */4 * * *  cd /path/to/project && .build/release/cdbctl monitor >> reports/monitor.log 2>&1
+        Meant for cron, every 4 hours: runbook.yaml's schedule has it, `cdbctl schedule --install` puts it in the crontab.
 
         Exit 0 when no alarm is raised, 1 on any alarm (WARNING or CRITICAL), 3 when another run holds the lock.
         """)

@@ -84,11 +84,11 @@ struct IncidentTests {
         }
         let noBackup = try await run(["database-restore", "--yes"])
         #expect(noBackup.status == 2)
-        #expect(noBackup.output.contains("refused: 'restore-database' destroys data and there is no backup in"), "\(noBackup.output)")
+        #expect(noBackup.output.contains("refused: 'restore-database' destroys data and there is no verified backup in"), "\(noBackup.output)")
 
         let backups = reports.appendingPathComponent("backups")
         try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
-        try Data("dump".utf8).write(to: backups.appendingPathComponent("claire_de_binare-20261125T000000Z.dump"))
+        try writeVerifiedDump("dump", at: backups.appendingPathComponent("claire_de_binare-20261125T000000Z.dump"))
         let unconfirmed = try await run(["database-restore", "--recreate-volume"])
         #expect(unconfirmed.status == 2)
         #expect(unconfirmed.output.contains("refused: 'restore-volume-removed' destroys data; run again with --yes"), "\(unconfirmed.output)")

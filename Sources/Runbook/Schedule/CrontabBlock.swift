@@ -15,6 +15,13 @@ public struct CrontabBlock: Sendable, Encodable {
     /// The block as it goes into the crontab, newline-terminated.
     public var text: String
 
+    enum CodingKeys: String, CodingKey {
+        case project, entries, warnings, text
+        case projectDirectory = "project_directory"
+        case timeZone = "time_zone"
+        case utcOffsetMinutes = "utc_offset_minutes"
+    }
+
     /// One entry's cron lines (one per distinct set of local days and hours).
     public struct Line: Sendable, Encodable {
         public var id: String

@@ -108,7 +108,9 @@ public struct CDBCtlJob: Sendable, Equatable {
     static func problem(with run: [String]) -> String? {
         guard let job = all.filter({ run.starts(with: $0.command) }).max(by: { $0.command.count < $1.command.count }) else {
             let names = all.map(\.name)
-            let asked = run.prefix(2).joined(separator: " ")
+            // A command group (report) is named with its argument; any other command by its name alone.
+            let isGroup = all.contains { $0.command.count > 1 && $0.command[0] == run[0] }
+            let asked = run.prefix(isGroup ? 2 : 1).joined(separator: " ")
             var message = "unknown cdbctl job '\(asked)'"
             if let suggestion = closestMatch(to: asked, among: names) ?? closestMatch(to: run.first ?? "", among: names) {
                 message += " (did you mean '\(suggestion)'?)"

@@ -11,6 +11,14 @@ public struct BackupVerification: Sendable, Codable, Equatable {
     public var tables: [String]
     public var verifiedAt: Date
 
+    public init(file: String, size: Int, sha256: String, tables: [String], verifiedAt: Date) {
+        self.file = file
+        self.size = size
+        self.sha256 = sha256
+        self.tables = tables
+        self.verifiedAt = verifiedAt
+    }
+
     enum CodingKeys: String, CodingKey {
         case file, size, sha256, tables
         case verifiedAt = "verified_at"
