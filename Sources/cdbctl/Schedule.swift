@@ -61,7 +61,7 @@ struct Schedule: AsyncParsableCommand {
             throw CommandFailure.usage("\(error)")
         }
         let daemonRunning = CronDaemon.isRunning()
-        if install && !daemonRunning { StandardError.write("cdbctl: warning: \(CronDaemon.startAdvice)\n") }
+        if !remove && !daemonRunning { StandardError.write("cdbctl: warning: \(CronDaemon.startAdvice)\n") }
         if options.json {
             print(TableOutput.json(Output(block: block, change: change, cronDaemonRunning: daemonRunning)))
         } else if let change {

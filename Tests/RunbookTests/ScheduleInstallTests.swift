@@ -1,5 +1,7 @@
 import ChildProcesses
 import Foundation
+import LocalServers
+import RunReports
 import Runbook
 import Testing
 
@@ -20,7 +22,7 @@ struct ScheduleInstallTests {
                 let file = try scratchDirectory("crontab").appendingPathComponent("crontab")
                 try Data(text.utf8).write(to: file)
                 let installed = try await runCommand(crontab.executable, [file.path], timeout: .seconds(30))
-                try #require(installed.status == 0, "\(installed.output)")
+                #expect(installed.status == 0, "\(installed.output)")
             }
         }
         try await set(initial)
@@ -50,7 +52,7 @@ struct ScheduleInstallTests {
             let block = table.dropFirst(user.count)
             #expect(block.hasPrefix("# BEGIN cdbctl cdb \(Self.root.path)\n") && block.hasSuffix("# END cdbctl cdb \(Self.root.path)\n"), "\(block)")
             // 09:00 UTC on weekdays in Kolkata, the binary by its absolute path, the log in the reports directory.
-            #expect(block.contains("30 14 * * 1-5 cd '\(Self.root.path)' && umask 077 && exec '\(CDBCtl.path)' 'report' 'morning' '--reports-dir' '\(reports.path)' >> '\(reports.path)/cron/morning-check.log' 2>&1"),
+            #expect(block.contains("30 14 * * 1-5 cd '\(Self.root.path)' && umask 077 && exec '\(URL(fileURLWithPath: CDBCtl.path).resolvingSymlinksInPath().path)' 'report' 'morning' '--reports-dir' '\(reports.path)' >> '\(reports.path)/cron/morning-check.log' 2>&1"),
                     "\(block)")
             #expect(try FileManager.default.attributesOfItem(atPath: reports.appendingPathComponent("cron").path)[.posixPermissions] as? Int == 0o700)
 
@@ -76,6 +78,16 @@ struct ScheduleInstallTests {
             #expect(try await crontab.read().hasPrefix("# BEGIN cdbctl cdb "))
             _ = try await CDBCtl.run(["schedule", "--remove"], in: Self.root)
             #expect(try await crontab.read() == "")
+        }
+    }
+
+    @Test("every job a schedule may name is a cdbctl command taking the flags allowed for it; report's are ReportKind's kinds")
+    func jobsExist() async throws {
+        #expect(Set(CDBCtlJob.all.filter { $0.command.first == "report" }.map { $0.command[1] }) == Set(ReportKind.allCases.map(\.rawValue)))
+        for job in CDBCtlJob.all {
+            let help = try await CDBCtl.run([job.command[0], "--help"], in: Self.root)
+            #expect(help.status == 0, "\(job.name): \(help.output)")
+            for flag in job.flags { #expect(help.output.contains(flag), "\(job.name) takes no \(flag)") }
         }
     }
 }

@@ -117,7 +117,7 @@ struct ScheduleTests {
         #expect(scheduleMessages("  - { id: m, run: [monitr], every: 4h }")
             == ["runbook.yaml:4:19: schedule 'm'.run: unknown cdbctl job 'monitr' (did you mean 'monitor'?); jobs: monitor, report morning, report evening, report daily, health, validate"])
         #expect(scheduleMessages("  - { id: m, run: [report, mornin], at: \"09:00\" }").first?.contains("unknown cdbctl job 'report mornin' (did you mean 'report morning'?)") == true)
-        #expect(scheduleMessages("  - { id: m, run: [monitor, --remedy], every: 4h }").first?.contains("'--remedy' is not a flag of 'monitor' in a schedule (did you mean '--remediate'?)") == true)
+        #expect(scheduleMessages("  - { id: m, run: [monitor, --remediat], every: 4h }").first?.contains("'--remediat' is not a flag of 'monitor' in a schedule (did you mean '--remediate'?)") == true)
         #expect(scheduleMessages("  - { id: m, run: [monitor, \"50%\"], every: 4h }").first?.hasPrefix("runbook.yaml:4:29: schedule 'm'.run: '50%' contains a newline or '%'") == true)
         #expect(scheduleMessages("  - { id: m, run: [monitor, \"a\\nb\"], every: 4h }").first?.contains("contains a newline or '%'") == true)
         #expect(scheduleMessages("  - { id: m, run: [monitor], every: 5h }").first?.contains("schedule 'm'.every: cron repeats within a day") == true)

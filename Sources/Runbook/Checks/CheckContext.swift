@@ -76,11 +76,10 @@ extension CheckContext {
         directory.hasPrefix("/") ? directory : reportsDirectory + "/" + directory
     }
 
-    /// `outputFolder(directory)` created 0700 (the reports directory too), looser ones tightened; its path.
+    /// `outputFolder(directory)` created 0700, and the reports directory and those between tightened; its path.
     func privateOutputFolder(_ directory: String) throws -> String {
-        try OperatorFiles.createPrivateDirectory(reportsDirectory)
         let folder = outputFolder(directory)
-        try OperatorFiles.createPrivateDirectory(folder)
+        try OperatorFiles.createPrivateDirectory(folder, under: reportsDirectory)
         return folder
     }
 

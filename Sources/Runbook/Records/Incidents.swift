@@ -33,7 +33,8 @@ public struct IncidentHistory: Sendable {
     }
 
     public func append(_ entry: IncidentEntry) throws {
-        try OperatorFiles.createPrivateDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+        let incidents = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try OperatorFiles.createPrivateDirectory(incidents.path, under: incidents.deletingLastPathComponent().path)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]

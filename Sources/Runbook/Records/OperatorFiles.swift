@@ -21,6 +21,25 @@ public enum OperatorFiles {
         }
     }
 
+    /// `path` created as above, and when it lies under `root` every directory from `root` down to it tightened too
+    /// (an older, looser `reports/incidents` when a new incident's folder is made in it); its path.
+    @discardableResult
+    public static func createPrivateDirectory(_ path: String, under root: String) throws -> String {
+        let rootPath = URL(fileURLWithPath: root).standardizedFileURL.path
+        let target = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard target.hasPrefix(rootPath + "/") else {
+            try createPrivateDirectory(target)
+            return target
+        }
+        var current = rootPath
+        try createPrivateDirectory(current)
+        for component in target.dropFirst(rootPath.count + 1).split(separator: "/") {
+            current += "/" + component
+            try createPrivateDirectory(current)
+        }
+        return target
+    }
+
     /// Writes `data` to `path` as 0600 through a temporary name beside it, renamed when complete: a reader never
     /// sees half a file, and a file that was looser before is replaced by a private one.
     public static func writePrivateFile(_ data: Data, to path: String) throws {

@@ -15,9 +15,8 @@ public struct ReportsDirectory: Sendable {
     /// `reports/<relative>` created (with `reports/` itself) 0700, looser ones tightened; its path.
     @discardableResult
     public func privateDirectory(_ relative: String = "") throws -> URL {
-        try OperatorFiles.createPrivateDirectory(root.path)
         let directory = relative.isEmpty ? root : root.appendingPathComponent(relative)
-        try OperatorFiles.createPrivateDirectory(directory.path)
+        try OperatorFiles.createPrivateDirectory(directory.path, under: root.path)
         return directory
     }
 

@@ -32,7 +32,7 @@ extension RunbookDecoder {
         if let daysNode = reader["days"], let items = context.sequence(daysNode, what: "\(label).days") {
             let named = items.compactMap { context.scalar($0, as: Weekday.self, what: "\(label).days") }
             if items.isEmpty { context.error("\(label).days: name at least one day, or leave days out for every day", at: daysNode.mark) }
-            days = Weekday.allCases.filter(named.contains)
+            days = Weekday.allCases.filter { named.contains($0) }
         }
         guard let id, let run, let timing else { return nil }
         return ScheduleEntry(id: id, run: run, timing: timing, days: days, mark: node.mark)

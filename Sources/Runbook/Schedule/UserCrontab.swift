@@ -24,7 +24,8 @@ public struct UserCrontab: Sendable {
         let directory = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let file = directory + "/listed"
-        let status = await (try ChildProcess(executable, ["-l"], outputPath: file)).exitStatus()
+        let listing = try ChildProcess(executable, ["-l"], outputPath: file)
+        let status = await listing.exitStatus()
         let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
         // Read as bytes and refused unless UTF-8: a lossy decoding would be written back and change the user's lines.
         guard let text = String(data: bytes, encoding: .utf8) else {
