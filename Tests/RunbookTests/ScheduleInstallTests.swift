@@ -69,12 +69,12 @@ struct ScheduleInstallTests {
         }
     }
 
-    @Test("a user without a crontab has none again after install and remove; --json names the change and the zone")
+    @Test("a user without a crontab has none again after install and remove; --json names the change and the offset")
     func noCrontabBefore() async throws {
         try await withCrontab("") { crontab in
             let installed = try await CDBCtl.run(["schedule", "--install", "--json"], in: Self.root, environment: ["TZ": "UTC"])
             #expect(installed.status == 0, "\(installed.output)")
-            #expect(installed.output.contains(#""change" : "installed""#) && installed.output.contains(#""time_zone" : "UTC""#), "\(installed.output)")
+            #expect(installed.output.contains(#""change" : "installed""#) && installed.output.contains(#""utc_offset_minutes" : 0"#), "\(installed.output)")
             #expect(try await crontab.read().hasPrefix("# BEGIN cdbctl cdb "))
             _ = try await CDBCtl.run(["schedule", "--remove"], in: Self.root)
             #expect(try await crontab.read() == "")
