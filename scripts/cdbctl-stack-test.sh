@@ -153,10 +153,20 @@ docker stop "${prefix}cdb_ws" >/dev/null
 expect_resolved data-stop data-stop
 expect_persisted data-stop
 
-echo "== playbook: risk limit (the manual circuit breaker), then trading resumed"
+echo "== playbook: risk limit (the manual circuit breaker), held through a remediating cycle, then trading resumed"
 expect_resolved risk-limit risk-limit
 [ "$(docker inspect -f '{{.State.Status}}' "${prefix}cdb_execution")" = exited ] || fail "cdb_execution still runs after the circuit breaker"
-bash scripts/stack.sh start cdb_execution >/dev/null 2>&1
+expect_exit 0 "$work/status-paused.txt" cdbctl status
+expect_text "$work/status-paused.txt" "PAUSED"
+expect_text "$work/status-paused.txt" "held: cdb_execution"
+# A deliberate stop is no crash: the cycle reports it held and --remediate leaves it stopped.
+cdbctl monitor --remediate >"$work/monitor-held.txt" 2>&1 || true
+expect_text "$work/monitor-held.txt" "cdb_execution held since"
+if grep -q "remediation container-crash" "$work/monitor-held.txt"; then fail "the monitor took the held cdb_execution for a crash"; fi
+[ "$(docker inspect -f '{{.State.Status}}' "${prefix}cdb_execution")" = exited ] || fail "monitor --remediate restarted the held cdb_execution"
+expect_exit 0 "$work/release.txt" cdbctl release cdb_execution
+expect_text "$work/release.txt" "run run-"
+expect_text "$work/release.txt" ": running"
 expect_persisted risk-limit
 
 echo "== playbook: resource shortage (Prometheus and Grafana stopped), then Prometheus back"
@@ -195,8 +205,17 @@ expect_text "$work/go-table.txt" "missing: trades"
 expect_text "$work/go-table.txt" "go: NO-GO"
 
 echo "== cdbctl report daily"
-expect_exit 0 "$work/report.txt" cdbctl report daily
-grep -q "^| cdb_core | running | healthy |" "$(sed -n 's/^report: //p' "$work/report.txt")" || fail "the daily report lacks the container table"
+# The review judges a run of minutes that went through every fault above: its exit says whether the seed's
+# expectations held, and the report must say which did not.
+status=0; cdbctl report daily >"$work/report.txt" 2>&1 || status=$?
+cat "$work/report.txt"
+report_file=$(sed -n 's/^report: //p' "$work/report.txt")
+[ -n "$report_file" ] || fail "cdbctl report daily wrote no report (exit $status)"
+grep -q "^| cdb_core | running | healthy |" "$report_file" || fail "the daily report lacks the container table"
+if grep -qw "nil" "$report_file"; then fail "the daily report shows nil: $(grep -nw nil "$report_file" | head -n 3)"; fi
+if [ "$status" -eq 0 ]; then grep -q "^## Verdict: PASS" "$report_file" || fail "report exited 0 without a PASS verdict"
+elif [ "$status" -eq 1 ]; then grep -q "^## Verdict: FAIL" "$report_file" && grep -q "^FAIL " "$work/report.txt" || fail "report exited 1 without naming what failed"
+else fail "cdbctl report daily exited $status"; fi
 
 echo "== cdbctl stop (planned, positions waited for 20 s then closed in paper mode), twice; then --emergency"
 expect_exit 0 "$work/stop1.txt" cdbctl stop --position-wait 20s
@@ -206,6 +225,11 @@ expect_text "$work/stop2.txt" "stop: STOPPED"
 expect_exit 0 "$work/stop3.txt" cdbctl stop --emergency --reason "stack test, after the planned stop"
 expect_text "$work/stop3.txt" "stop: STOPPED"
 ls "$reports"/incidents/emergency-stop-*.md >/dev/null || fail "no emergency-stop report"
+# After the stop the cron cycles have nothing to watch: no CRITICAL every four hours.
+expect_exit 0 "$work/monitor-after-stop.txt" cdbctl monitor
+expect_text "$work/monitor-after-stop.txt" "stopped since"
+expect_exit 0 "$work/status-stopped.txt" cdbctl status
+expect_text "$work/status-stopped.txt" "STOPPED"
 
 cat "$work/timing.txt"
 echo "cdbctl stack test passed"

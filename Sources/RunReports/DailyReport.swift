@@ -22,6 +22,13 @@ public enum ReportKind: String, Sendable, Codable, CaseIterable {
 
     var includesCharts: Bool { self != .morning }
     var includesOvernightLogs: Bool { self != .evening }
+
+    /// The §4.1 expectations the review holds its window to: the morning check asks for the signals (§6.1), the
+    /// evening review for orders, trades, positions and snapshots, the daily report for all.
+    var expectations: [ReviewExpectation] {
+        let morning = ["signals-per-day"]
+        return ReviewExpectation.seed.filter { self == .daily || (self == .morning) == morning.contains($0.id) }
+    }
 }
 
 /// One of the seed's SQL statements with what it returned.
@@ -66,9 +73,11 @@ public struct ReportData: Sendable, Codable {
     public var equity: [SeriesPoint]
     /// Percent of day-start equity, as the snapshots store it.
     public var dailyDrawdownPercent: [SeriesPoint]
+    /// The review's figures against the seed's expectations; the command fails (exit 1) when one does not hold.
+    public var judgement: ReviewJudgement
 
     enum CodingKeys: String, CodingKey {
-        case kind, containers, queries, equity
+        case kind, containers, queries, equity, judgement
         case generatedAt = "generated_at"
         case containersProblem = "containers_problem"
         case overnightLogs = "overnight_logs"
@@ -89,9 +98,11 @@ public struct ReportBuilder: Sendable {
         self.project = project
     }
 
-    public func build(_ kind: ReportKind, now: Date = Date()) async throws -> ReportData {
+    /// `runStartedAt`: the run's start, so a review on day 1 expects a day's figures only pro rata.
+    public func build(_ kind: ReportKind, now: Date = Date(), runStartedAt: Date? = nil) async throws -> ReportData {
+        let windowHours = runStartedAt.map { min(24, max(0, now.timeIntervalSince($0) / 3600)) } ?? 24
         var data = ReportData(kind: kind, generatedAt: now, containers: [], containersProblem: nil, overnightLogs: [], logsProblem: nil,
-                              queries: [], equity: [], dailyDrawdownPercent: [])
+                              queries: [], equity: [], dailyDrawdownPercent: [], judgement: ReviewJudgement(items: [], windowHours: windowHours))
         do {
             let engine = try DockerEngine(environment: environment, project: project)
             let containers = try await engine.containers()
@@ -134,8 +145,35 @@ public struct ReportBuilder: Sendable {
                 if let drawdown = row["daily_drawdown_pct"].flatMap(Double.init) { data.dailyDrawdownPercent.append(SeriesPoint(time: time, value: drawdown)) }
             }
         }
+        data.judgement.items = try await judge(kind, data, db, windowHours: windowHours)
         await db.close()
         return data
+    }
+
+    /// The containers and logs the review saw (a table it could not read fails: unknown is not healthy), then the
+    /// last 24 hours' counts against §4.1.
+    private func judge(_ kind: ReportKind, _ data: ReportData, _ db: PostgresConnection, windowHours: Double) async throws -> [ReviewItem] {
+        var items: [ReviewItem] = []
+        if kind.includesOvernightLogs {
+            let unhealthy = data.containers.filter { $0.state != "running" || !["healthy", "no healthcheck"].contains($0.health) }
+            items.append(ReviewItem(id: "containers-healthy", title: "Containers not running and healthy", value: Double(data.containersProblem == nil ? unhealthy.count : 1),
+                                    expected: data.containersProblem.map { "0 (not readable: \($0))" } ?? "0", passed: data.containersProblem == nil && unhealthy.isEmpty))
+            let errors = data.overnightLogs.reduce(0) { $0 + $1.matches }
+            items.append(ReviewItem(id: "overnight-errors", title: "ERROR / CRITICAL lines overnight", value: Double(errors),
+                                    expected: data.logsProblem.map { "0 (not readable: \($0))" } ?? "0", passed: data.logsProblem == nil && errors == 0))
+        }
+        let counts = try await db.query("""
+            SELECT (SELECT count(*) FROM signals WHERE timestamp > now() - interval '24 hours') AS signals,
+                   (SELECT count(*) FROM orders WHERE timestamp > now() - interval '24 hours') AS orders,
+                   (SELECT count(*) FROM trades WHERE timestamp > now() - interval '24 hours') AS trades,
+                   (SELECT count(*) FROM positions WHERE status = 'open') AS open_positions,
+                   (SELECT count(*) FROM portfolio_snapshots WHERE timestamp > now() - interval '24 hours') AS portfolio_snapshots
+            """).first
+        for expectation in kind.expectations {
+            let value = counts?[expectation.figure].flatMap(Double.init) ?? 0
+            items.append(expectation.judge(value, hours: windowHours))
+        }
+        return items
     }
 }
 
@@ -189,12 +227,15 @@ public struct ReportWriter: Sendable {
         let tables: [[String: Any]] = data.queries.map { query in
             let header = "| " + query.columns.joined(separator: " | ") + " |"
             let rule = "|" + String(repeating: "---|", count: max(query.columns.count, 1))
-            let rows = query.rows.map { "| " + $0.map { $0 ?? "NULL" }.joined(separator: " | ") + " |" }
+            let rows = query.rows.map { "| " + $0.map(HumanFigures.cell).joined(separator: " | ") + " |" }
             return [
                 "title": query.title, "section": query.section, "sql": query.sql.trimmingCharacters(in: .whitespacesAndNewlines),
                 "table": ([header, rule] + (rows.isEmpty ? ["| " + Array(repeating: "(no rows)", count: max(query.columns.count, 1)).joined(separator: " | ") + " |"] : rows)).joined(separator: "\n"),
-                "error": query.error as Any, "failed": query.error != nil,
+                "error": query.error ?? "", "failed": query.error != nil,
             ]
+        }
+        let judged: [[String: String]] = data.judgement.items.map {
+            ["title": $0.title, "value": HumanFigures.cell(String($0.value)), "expected": $0.expected, "verdict": $0.passed ? "PASS" : "FAIL"]
         }
         var context: [String: Any] = [
             "kind": data.kind.rawValue,
@@ -202,14 +243,19 @@ public struct ReportWriter: Sendable {
             "generated_at": formatter.string(from: data.generatedAt),
             "containers": data.containers.map { ["service": $0.service, "state": $0.state, "health": $0.health, "restarts": "\($0.restarts)"] },
             "has_containers": !data.containers.isEmpty,
-            "containers_problem": data.containersProblem as Any,
+            "judgement": judged,
+            "review_passed": data.judgement.passed,
+            "window_hours": String(format: "%.1f", data.judgement.windowHours),
             "queries": tables,
             "show_logs": data.kind.includesOvernightLogs,
             "overnight_logs": data.overnightLogs.map { ["service": $0.service, "matches": "\($0.matches)", "examples": $0.examples.joined(separator: " / ")] },
-            "logs_problem": data.logsProblem as Any,
+
             "show_charts": data.kind.includesCharts,
             "snapshot_count": "\(data.equity.count)",
         ]
+        // Only what is there: a missing value left in as an optional renders as the word "nil".
+        if let problem = data.containersProblem { context["containers_problem"] = problem }
+        if let problem = data.logsProblem { context["logs_problem"] = problem }
         if let equity = charts["equity"], let drawdown = charts["drawdown"] {
             context["equity_chart"] = equity
             context["drawdown_chart"] = drawdown

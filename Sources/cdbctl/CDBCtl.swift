@@ -16,7 +16,8 @@ struct CDBCtl: AsyncParsableCommand {
         Settings come from the environment and from --env-file (default: ./.env when present); the process environment wins over the file. Every run writes a JSON and a Markdown record under --reports-dir and appends its actions to <reports-dir>/audit.jsonl.
         """,
         version: CDBVersion.current,
-        subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Monitor.self, Incident.self, Stop.self, Report.self, PostRun.self, Risk.self, Health.self, Env.self, Schedule.self])
+        subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Status.self, Monitor.self, Incident.self, Maintenance.self, Hold.self,
+                      Release.self, Stop.self, Report.self, PostRun.self, Risk.self, Health.self, Env.self, Schedule.self])
 }
 
 extension CDBCtl {

@@ -26,6 +26,7 @@ struct Go: AsyncParsableCommand {
             print("\nNO-GO because:")
             decision.reasons.forEach { print("  - \($0)") }
         }
+        if decision?.go == true { session.updateRun("go") { RunTransitions.go($0, at: record.finishedAt) } }
         try session.finish(record, failed: decision?.go != true)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DockerClient
 import Foundation
 import Runbook
 
@@ -7,27 +8,117 @@ struct Monitor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "One monitoring cycle (seed §4): containers, health, risk figures, data growth, the §4.2 alarm table.",
         discussion: """
-        Meant for cron, every 4 hours: runbook.yaml's schedule has it, `cdbctl schedule --install` puts it in the crontab.
+        Meant for cron, every 4 hours (`cdbctl schedule --install`).
 
-        Exit 0 when no alarm is raised, 1 on any alarm (WARNING or CRITICAL), 3 when another run holds the lock.
+        Alarms live across cycles (reports/state/alarms.json): each opens once, repeats while it lasts and resolves
+        when its step passes again; crashes Docker repaired are counted, and three within a day are a crash loop.
+        A container the run holds (stopped by a playbook, the operator or the planned stop) is deliberate: never an
+        alarm, never restarted. In maintenance (`cdbctl maintenance start`) the cycle is recorded and raises nothing.
+        After `cdbctl stop` there is nothing to watch: the cycle says so and exits 0.
+
+        Exit 0 when no alarm is raised, 1 on any alarm (WARNING or CRITICAL) or a stop left half-done, 3 when
+        another run holds the lock.
         """)
 
     @OptionGroup var options: GlobalOptions
+
+    /// Seed §4: a cycle every 4 hours; a longer gap is the missed-cycle alarm.
+    static let cycleInterval = Duration.seconds(4 * 3600)
 
     @Flag(help: "Hand each alarm to its incident playbook (seed §4.2's action column) right after the cycle.")
     var remediate = false
 
     func run() async throws {
         let session = try await options.session(command: remediate ? "monitor --remediate" : "monitor")
+        let run = session.journal.current()
+        if let run, try unwatched(run, session) { return }
+        if let run { await releaseRestartedHolds(of: run, session) }
+        let maintenance = session.journal.current()?.status == .maintenance
         var alarms: [Alarm] = []
         var record = try await session.runPhase(.monitor) { results in
             alarms = AlarmTable.alarms(from: results)
             return (AlarmTable.verdict(alarms), alarms.map { "ALARM \($0.severity.rawValue.uppercased()): \($0.message)" + ($0.playbook.map { " → cdbctl incident \($0)" } ?? "") })
         }
         record.alarms = alarms
+        if maintenance {
+            record.notes.append("maintenance: \(alarms.count) alarm\(alarms.count == 1 ? "" : "s") not raised, nothing remediated (cdbctl maintenance end)")
+            try session.finish(record, failed: false)
+            return
+        }
+        recordInLedger(&record, session)
         if remediate {
             await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
-        try session.finish(record, failed: !alarms.isEmpty)
+        try session.finish(record, failed: !record.alarms.isEmpty)
+    }
+
+    /// A run that is not up to be watched: says why and ends the command (true), or false to run the cycle.
+    private func unwatched(_ run: RunRecord, _ session: PhaseSession) throws -> Bool {
+        let since = run.history.last.map { ISO8601DateFormatter().string(from: $0.time) } ?? "?"
+        let message: String
+        switch run.status {
+        case .running, .paused, .maintenance: return false
+        case .go: message = "run \(run.id): GO at \(ISO8601DateFormatter().string(from: run.goAt)), not started yet (cdbctl start): nothing to watch"
+        case .stopped, .analysed: message = "run \(run.id) \(run.status.rawValue) since \(since): nothing to watch (cdbctl schedule --remove ends the cron jobs)"
+        case .stopping:
+            session.reports.audit(command: session.command, action: "cycle", outcome: "stop unfinished", detail: run.id)
+            session.lock.release()
+            throw CommandFailure.failed("run \(run.id): a stop began at \(since) and did not finish: run cdbctl stop again (its steps skip what is done)")
+        }
+        session.reports.audit(command: session.command, action: "cycle", outcome: "not watched", detail: message)
+        print(options.json ? TableOutput.json(["run": run.id, "status": run.status.rawValue, "message": message]) : message)
+        session.lock.release()
+        return true
+    }
+
+    /// A held container that runs again was started on purpose (the seed's "start cdb_execution again" after a
+    /// risk-limit breaker): its hold ends, and the run resumes when no trading service is held.
+    private func releaseRestartedHolds(of run: RunRecord, _ session: PhaseSession) async {
+        guard !run.holds.isEmpty,
+              let engine = try? DockerEngine(environment: session.executor.environment, project: session.definition.settings.project),
+              let containers = try? await engine.containers() else { return }
+        for hold in run.holds {
+            guard let container = containers.first(where: { $0.service == hold.service }), container.state == "running" else { continue }
+            session.updateRun("release \(hold.service)") { current in
+                RunTransitions.released(current ?? run, service: hold.service, by: "operator (started outside cdbctl)", at: Date())
+            }
+        }
+    }
+
+    /// The cycle's alarms into the ledger: lifecycle notes, crash loops as alarms of their own, the verdict again.
+    @discardableResult
+    private func recordInLedger(_ record: inout PhaseRecord, _ session: PhaseSession) -> [AlarmChange] {
+        let file = AlarmLedgerFile(reportsDirectory: session.reports.root.path, mask: session.reports.mask)
+        var ledger = file.load()
+        let crashSteps = Set(session.definition.phase(.monitor).steps.filter { ($0.check as? ContainersCheck)?.maxNewRestarts != nil }.map(\.id))
+        var restartCounts: [String: Int] = [:]
+        for result in record.results where crashSteps.contains(result.id) {
+            for (key, value) in result.figures where key.hasPrefix("restarts.") { restartCounts[String(key.dropFirst("restarts.".count))] = Int(value) }
+        }
+        var passed = Set(record.results.filter { $0.status == .pass }.map(\.id))
+        if let gap = CycleGap.alarm(previous: session.executor.command.previousCycle?.startedAt, now: record.startedAt,
+                                    interval: Self.cycleInterval, hostBootedAt: CycleGap.hostBootTime()) {
+            record.alarms.append(gap)
+            record.notes.append("ALARM \(gap.severity.rawValue.uppercased()): \(gap.message)")
+        } else {
+            passed.insert("missed-cycle")
+        }
+        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts, at: record.startedAt)
+        for change in changes {
+            let alarm = change.alarm
+            if alarm.key.hasPrefix("crash-loop:") {
+                if case .resolved = change {} else {
+                    record.alarms.append(Alarm(step: alarm.key, severity: alarm.severity, message: alarm.message, playbook: nil))
+                }
+            }
+            record.notes.append(AlarmNotes.line(for: change))
+        }
+        record.verdict = AlarmTable.verdict(record.alarms)
+        do {
+            try file.save(ledger)
+        } catch {
+            record.notes.append("warning: the alarm ledger (\(file.path)) not written: \(error)")
+        }
+        return changes
     }
 }

@@ -23,5 +23,15 @@ struct PostRun: AsyncParsableCommand {
             let analysis = try await runner.analyse(exportingTo: directory)
             return (analysis, try runner.write(analysis, templatesDirectory: options.projectDirectory + "/templates", directory: directory))
         }
+        // The final report of a stopped run closes it; a post-run during the run is an interim look.
+        let journal = RunJournal(reportsDirectory: options.reportsDir)
+        if let run = journal.current(), run.status == .stopped {
+            do {
+                try journal.save(RunTransitions.analysed(run, at: Date()))
+                reports.audit(command: "postrun", action: "run analysed", outcome: RunStatus.analysed.rawValue, detail: run.id)
+            } catch {
+                reports.audit(command: "postrun", action: "run analysed", outcome: "not written", detail: "\(error)")
+            }
+        }
     }
 }

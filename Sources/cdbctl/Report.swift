@@ -7,7 +7,12 @@ import Runbook
 struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the §6 review: morning check (§6.1), evening review (§6.2), or the daily report with both and charts.",
-        discussion: "Markdown from templates/report.md.mustache, a JSON twin and SVG charts under <reports-dir>/<kind>/. Exit 0 when written, 1 when the database could not be read, 2 on a usage error.")
+        discussion: """
+        Markdown from templates/report.md.mustache, a JSON twin and SVG charts under <reports-dir>/<kind>/. The review judges \
+        its figures against the seed's expectations (§4.1: signals, orders, trades per day, open positions, snapshots; §6.1: \
+        containers healthy, no errors overnight), pro rata while the run is younger than a day.
+        Exit 0 when written and every expectation holds, 1 when one does not or the database could not be read, 2 on a usage error.
+        """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -19,12 +24,21 @@ struct Report: AsyncParsableCommand {
         let definition = try options.loadRunbook()
         let (environment, stack) = try options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir, mask: SecretMask(environment: environment))
+        let runStartedAt = RunJournal(reportsDirectory: options.reportsDir).current()?.startedAt
+        var judgement: ReviewJudgement?
         try await reports.writeDocument(command: "report \(kind.rawValue)", label: "report", json: options.json) {
-            let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project).build(reportKind)
+            let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project)
+                .build(reportKind, runStartedAt: runStartedAt)
+            judgement = data.judgement
             let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",
                                       outputDirectory: try reports.privateDirectory(reportKind.rawValue).path, mask: reports.mask)
             return (data, try writer.write(data))
         }
+        guard let judgement, !judgement.passed else { return }
+        let failed = judgement.items.filter { !$0.passed }
+        if !options.json { failed.forEach { print("FAIL \($0.title): \(HumanFigures.cell(String($0.value))), expected \($0.expected)") } }
+        reports.audit(command: "report \(kind.rawValue)", action: "judge", outcome: "FAIL", detail: failed.map(\.id).joined(separator: ", "))
+        throw CommandFailure.failed("report \(kind.rawValue): \(failed.count) of \(judgement.items.count) expectations not met")
     }
 }
 

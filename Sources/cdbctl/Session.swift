@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runbook
+import Primitives
 import StackContract
 
 extension GlobalOptions {
@@ -44,11 +45,36 @@ extension GlobalOptions {
             FileHandle.standardError.write(Data("cdbctl: note: took over a stale lock (\(stale), no longer running)\n".utf8))
             reports.audit(command: command, action: "lock", outcome: "stale lock taken over", detail: stale)
         }
-        let executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
+        var executor = StackExecutor(environment: environment, stack: stack, runbook: definition.settings,
                                      projectDirectory: projectDirectory,
                                      reportsDirectory: reportsDir, previousCycle: reports.lastRecord(of: .monitor))
+        executor.command.actor = "cdbctl \(command)"
         return PhaseSession(command: command, definition: definition, reports: reports, lock: lock, executor: executor, json: json,
                             skipping: Set(skippedSteps))
+    }
+
+    /// The lock alone, for commands that change the run's records without running a phase (maintenance, hold).
+    func lockForRecords(command: String) throws(CommandFailure) -> RunLock {
+        do {
+            return try RunLock(directory: reportsDir, command: command)
+        } catch {
+            throw .lockHeld("\(error)")
+        }
+    }
+}
+
+extension PhaseSession {
+    var journal: RunJournal { RunJournal(reportsDirectory: reports.root.path) }
+
+    /// Applies a run transition and audits it; a run that cannot be written is a warning, never a lost verdict.
+    func updateRun(_ action: String, _ transition: (RunRecord?) throws -> RunRecord) {
+        do {
+            let run = try journal.update(transition)
+            reports.audit(command: command, action: "run \(action)", outcome: run.status.rawValue, detail: run.id)
+        } catch {
+            StandardError.write("cdbctl: warning: the run's state (\(journal.path)) not updated: \(error)\n")
+            reports.audit(command: command, action: "run \(action)", outcome: "not written", detail: "\(error)")
+        }
     }
 }
 

@@ -34,6 +34,7 @@ struct Start: AsyncParsableCommand {
             let verdict = PhaseVerdict.verdict(results, success: .operational)
             return (verdict, verdict == .operational ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
         }
+        if record.verdict == .operational { session.updateRun("start") { RunTransitions.started($0, at: record.startedAt) } }
         try session.finish(record, failed: !record.verdict.succeeded)
     }
 }

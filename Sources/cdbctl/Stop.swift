@@ -37,8 +37,14 @@ struct Stop: AsyncParsableCommand {
         let mode: StopMode = emergency ? .emergency : .planned
         await StopPlan(mode: mode, positionWait: positionWait).prepare(&session.definition, &session.executor, reason: reason)
         session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
+        if let run = session.journal.current(), !run.status.isOver {
+            session.updateRun("stopping") { _ in RunTransitions.stopping(run, mode: mode, reason: reason, at: Date()) }
+        }
         let record = try await session.runPhase(.stop) { results in
             (PhaseVerdict.verdict(results, success: .stopped), reason.map { ["reason: \($0)"] } ?? [])
+        }
+        if record.verdict == .stopped, let run = session.journal.current(), run.status == .stopping {
+            session.updateRun("stopped") { _ in RunTransitions.stopped(run, mode: mode, at: record.finishedAt) }
         }
         try session.finish(record, failed: !record.verdict.succeeded)
     }

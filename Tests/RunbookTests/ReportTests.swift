@@ -68,6 +68,18 @@ struct ReportTests {
         #expect(markdown.contains("| ETHUSDT | BUY | 1.5 | 3000 | 3100 | 150 |"))
         #expect(markdown.contains("**Container status unavailable:** Docker engine not reachable"))
         #expect(!markdown.contains("&lt;") && !markdown.contains("&#"))
+        // Judged on a full day (no run on record): 2 signals, 0 orders, 3 trades, 4 snapshots are far below §4.1's day,
+        // 1 open position is within 0–3, and an unreadable container table is no pass.
+        let verdicts = Dictionary(uniqueKeysWithValues: data.judgement.items.map { ($0.id, $0.passed) })
+        #expect(verdicts == ["containers-healthy": false, "overnight-errors": false, "signals-per-day": false, "orders-per-day": false,
+                             "trades-per-day": false, "open-positions": true, "snapshots-per-day": false])
+        #expect(!data.judgement.passed && markdown.contains("## Verdict: FAIL"))
+        #expect(markdown.contains("| Signals in the last 24 h | 2 | 100–500 | FAIL |"), "\(markdown)")
+        #expect(!markdown.contains("nil"))
+        // A run started six hours ago expects a quarter of a day's minimum.
+        let young = try await builder.build(.evening, runStartedAt: Date().addingTimeInterval(-6 * 3600))
+        #expect(young.judgement.items.first { $0.id == "trades-per-day" }?.passed == true, "3 trades ≥ 5 × 6/24 rounded down")
+        #expect(young.judgement.items.first { $0.id == "orders-per-day" }?.passed == false)
         let files = try FileManager.default.contentsOfDirectory(atPath: output.path)
         #expect(files.filter { $0.hasSuffix("-equity.svg") || $0.hasSuffix("-drawdown.svg") || $0.hasSuffix(".json") }.count == 3)
         let svg = try String(contentsOf: output.appendingPathComponent(files.first { $0.hasSuffix("-equity.svg") }!), encoding: .utf8)

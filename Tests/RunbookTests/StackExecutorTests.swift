@@ -97,26 +97,42 @@ struct StackExecutorTests {
         #expect(result.detail == "cdb_risk is 5 entries behind on \(stream) (allowed 2)")
     }
 
-    @Test("data growth compares with the previous cycle and raises the data-stop alarm after the window")
+    @Test("data growth shows the counts against the previous cycle; the newest signal's age, not the growth, raises the data-stop alarm")
     func dataGrowth() async throws {
-        let quiet = try await EngineFixture()
-        _ = try await TradeStore.open(quiet.executor.stack.postgres)
+        let fixture = try await EngineFixture()
+        _ = try await TradeStore.open(fixture.executor.stack.postgres)
         let step = """
               - { id: growth, title: Growth, seed: "4.1", check: { type: data_growth, must_grow: [signals], window: 1h } }
         """
-        let first = try #require(try await quiet.run(step)["growth"])
-        #expect(first.status == .pass)
-        #expect(first.detail.contains("first cycle"))
-        #expect(first.figures["rows.signals"] == 0)
+        let empty = try #require(try await fixture.run(step)["growth"])
+        #expect(empty.status == .fail, "no signal at all is no signal within the hour: \(empty.detail)")
+        #expect(empty.detail.hasPrefix("signals: no row yet (alarm after 1h)"))
 
-        let twoHoursAgo = Date().addingTimeInterval(-7200)
-        var earlier = first
-        earlier.figures["rows.signals"] = 0
-        let previous = PhaseRecord(phase: .monitor, verdict: .ok, startedAt: twoHoursAgo, finishedAt: twoHoursAgo, results: [earlier])
-        let later = try await EngineFixture(environment: ["POSTGRES_DB": quiet.executor.stack.postgres.database], previousCycle: previous)
-        let stalled = try #require(try await later.run(step)["growth"])
-        #expect(stalled.status == .fail)
-        #expect(stalled.detail.hasPrefix("no new rows in signals for 120 min"))
+        let db = try await PostgresConnection(fixture.executor.stack.postgres)
+        func insertSignal(_ id: String, minutesAgo: Int) async throws {
+            _ = try await db.execute("""
+                INSERT INTO signals (id, symbol, side, confidence, price, strategy, reason, price_time, timestamp, origin_tick_id, schema_version)
+                VALUES ($1, 'BTCUSDT', 'BUY', 0.9, 50000, 'momentum', 'test', now() - make_interval(mins => $2::int), now() - make_interval(mins => $2::int), 't', 1)
+                """, [id, minutesAgo])
+        }
+        // The previous cycle four hours ago saw none; one signal 90 minutes old is growth, yet older than the window.
+        try await insertSignal("s-old", minutesAgo: 90)
+        let fourHoursAgo = Date().addingTimeInterval(-4 * 3600)
+        var earlier = empty
+        earlier.figures = ["rows.signals": 0]
+        let previous = PhaseRecord(phase: .monitor, verdict: .ok, startedAt: fourHoursAgo, finishedAt: fourHoursAgo, results: [earlier])
+        let later = try await EngineFixture(environment: ["POSTGRES_DB": fixture.executor.stack.postgres.database], previousCycle: previous)
+        let stale = try #require(try await later.run(step)["growth"])
+        #expect(stale.status == .fail)
+        #expect(stale.detail.hasPrefix("signals: newest row 90 min old (alarm after 1h): "), "\(stale.detail)")
+        #expect(stale.detail.contains("signals 1 (+1)") && stale.detail.contains("since 240 min ago"), "\(stale.detail)")
+
+        try await insertSignal("s-new", minutesAgo: 5)
+        let fresh = try #require(try await later.run(step)["growth"])
+        #expect(fresh.status == .pass, "\(fresh.detail)")
+        #expect(fresh.detail.contains("newest signals 5 min old"), "\(fresh.detail)")
+        #expect((fresh.figures["newest_age_s.signals"] ?? 0) >= 300)
+        await db.close()
     }
 
     @Test("container, log and Grafana checks fail when no Docker engine answers — never a pass")

@@ -16,6 +16,8 @@ public struct CommandState: Sendable {
     public var incident: IncidentContext?
     /// `--yes`: destructive steps may run (given a fresh backup).
     public var confirmedDestructive = false
+    /// Who acts, as a hold records it ("cdbctl stop", "operator"); a playbook names itself.
+    public var actor = "cdbctl"
 
     public init(previousCycle: PhaseRecord? = nil) {
         self.previousCycle = previousCycle
@@ -37,6 +39,18 @@ public struct CheckContext: Sendable {
 }
 
 extension CheckContext {
+    /// The hold on `service` when the run holds it (stopped on purpose). Read afresh: a step before this one in
+    /// the same command may have held or released it.
+    func hold(on service: String) -> ContainerHold? {
+        guard let run = RunJournal(reportsDirectory: reportsDirectory).current(), !run.status.isOver else { return nil }
+        return run.hold(for: service)
+    }
+
+    /// "held since … by …: reason", how every check reports a held container.
+    static func heldText(_ hold: ContainerHold) -> String {
+        "held since \(ISO8601DateFormatter().string(from: hold.since)) by \(hold.by) (\(hold.reason))"
+    }
+
     /// The published base URL of a stack service (Prometheus and Grafana included), nil for an unknown name.
     func baseURL(of service: String) -> String? {
         if let match = stack.services.first(where: { $0.name == service }) { return match.baseURL }

@@ -68,6 +68,13 @@ public enum OperatorFiles {
         guard chmod(path, 0o600) == 0 else { throw ReportError(message: "cannot make \(path) private (0600): \(String(cString: strerror(errno)))") }
     }
 
+    /// `value` as JSON the way every record is written (`ReportsDirectory.encoder`), masked, to `path`; its directory
+    /// is created private, with those from `root` down tightened.
+    public static func writePrivateJSON(_ value: some Encodable, to path: String, under root: String, masking mask: SecretMask) throws {
+        try createPrivateDirectory(URL(fileURLWithPath: path).deletingLastPathComponent().path, under: root)
+        try writePrivateText(String(decoding: try ReportsDirectory.encoder.encode(value), as: UTF8.self), to: path, masking: mask)
+    }
+
     /// Appends `line` in one write (O_APPEND keeps concurrent lines whole); creates the file 0600, tightens a looser one.
     public static func appendPrivateLine(_ line: Data, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)

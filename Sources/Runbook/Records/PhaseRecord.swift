@@ -36,6 +36,13 @@ public struct Alarm: Sendable, Codable, Equatable {
     public var severity: Severity
     public var message: String
     public var playbook: String?
+
+    public init(step: String, severity: Severity, message: String, playbook: String?) {
+        self.step = step
+        self.severity = severity
+        self.message = message
+        self.playbook = playbook
+    }
 }
 
 /// The Markdown twin of a phase record.

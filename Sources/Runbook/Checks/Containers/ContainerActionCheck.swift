@@ -43,9 +43,34 @@ extension CheckContext {
                 if action == .stop || action == .pause { done.append("\(service) not present") } else { problems.append("\(service): no container in project '\(runbook.project)'") }
                 continue
             }
+            // The hold is written before the stop, so a crash in between never leaves an unexplained stopped container.
+            if action == .stop || action == .pause { try recordHold(on: service) }
             let changed = try await engine.perform(action, on: container)
+            if action == .start || action == .restart || action == .unpause { try releaseHold(on: service) }
             done.append(changed ? "\(action.rawValue) \(service)" : "\(service) already \(action == .stop ? "stopped" : action == .pause ? "paused" : "running")")
         }
         return problems.isEmpty ? .pass(done.joined(separator: ", ")) : .fail((problems + done).joined(separator: "; "))
+    }
+}
+
+extension CheckContext {
+    /// Who holds a container this step stops: the playbook running, else the command.
+    private var holder: (by: String, reason: String) {
+        if let incident = command.incident { return ("playbook \(incident.entry.kind)", "incident \(incident.entry.id), step \(step.id)") }
+        return (command.actor, command.stopReason.map { "\(step.id): \($0)" } ?? step.id)
+    }
+
+    /// Records a stop on purpose in the run (when there is one), so the monitor never takes it for a crash.
+    fileprivate func recordHold(on service: String) throws {
+        let journal = RunJournal(reportsDirectory: reportsDirectory)
+        guard let run = journal.current(), !run.status.isOver else { return }
+        let (by, reason) = holder
+        try journal.save(RunTransitions.held(run, ContainerHold(service: service, by: by, reason: reason, since: Date())))
+    }
+
+    fileprivate func releaseHold(on service: String) throws {
+        let journal = RunJournal(reportsDirectory: reportsDirectory)
+        guard let run = journal.current(), run.hold(for: service) != nil else { return }
+        try journal.save(RunTransitions.released(run, service: service, by: holder.by, at: Date()))
     }
 }

@@ -55,6 +55,7 @@ extension CheckContext {
         var problems: [String] = []
         var notDeployed: [String] = []
         var healthy = 0
+        var held: [String] = []
         var figures: [String: Double] = [:]
         // The same step of the previous monitor cycle: its restart counts are the baseline.
         let previous = command.previousCycle.flatMap { cycle in cycle.results.first { $0.id == step.id }.map { (cycle.startedAt, $0.figures) } }
@@ -65,6 +66,10 @@ extension CheckContext {
             }
             figures["restarts.\(service)"] = Double(container.restartCount)
             var issues: [String] = []
+            if container.state != "running", let hold = hold(on: service) {
+                held.append("\(service) \(Self.heldText(hold))")
+                continue
+            }
             if container.state != "running" {
                 guard check.requireRunning else { continue }
                 issues.append("is \(container.state)" + (container.state == "exited" ? " (exit code \(container.exitCode))" : ""))
@@ -91,8 +96,9 @@ extension CheckContext {
             }
             if issues.isEmpty { healthy += 1 } else { problems.append("\(service) " + issues.joined(separator: ", ")) }
         }
-        let deployed = wanted.count - notDeployed.count
+        let deployed = wanted.count - notDeployed.count - held.count
         var summary = "\(healthy)/\(deployed) \(check.requireHealthy ? "healthy" : "running")"
+        if !held.isEmpty { summary += "; \(held.joined(separator: "; "))" }
         if !notDeployed.isEmpty { summary += "; not deployed: \(notDeployed.joined(separator: ", "))" }
         return problems.isEmpty ? .pass(summary, figures: figures) : .fail(summary + ": " + problems.joined(separator: "; "), figures: figures)
     }

@@ -91,8 +91,7 @@ extension CheckContext {
                                               tables: tables.sorted(), verifiedAt: Date())
         guard rename(partial, file) == 0 else { return .fail("cannot rename \(partial) to \(file): \(String(cString: strerror(errno)))") }
         // The record goes last: a dump without one (a crash in between) is simply not a candidate.
-        try OperatorFiles.writePrivateText(String(decoding: try ReportsDirectory.encoder.encode(verification), as: UTF8.self),
-                                           to: BackupVerification.path(for: file), masking: .urlPasswordsOnly)
+        try OperatorFiles.writePrivateJSON(verification, to: BackupVerification.path(for: file), under: reportsDirectory, masking: .urlPasswordsOnly)
         return .pass(detail + "; verified (sha256 \(sha256.prefix(12))…)", figures: ["backup_bytes": Double(size)])
     }
 

@@ -3,7 +3,8 @@ import PostgresClient
 import YAMLParser
 import Primitives
 
-/// `type: data_growth`: the five tables' row counts, compared with the previous monitor cycle (seed §4.1).
+/// `type: data_growth`: the five tables' row counts, compared with the previous monitor cycle (seed §4.1), and the
+/// age of the newest row of each `must_grow` table, which fails the step beyond `window`.
 public struct DataGrowthCheck: CheckType {
     public var mustGrow: [String]
     public var window: Duration
@@ -11,8 +12,17 @@ public struct DataGrowthCheck: CheckType {
     public static let typeName = "data_growth"
     public static let keys = ["must_grow", "window"]
 
+    /// The tables counted; `must_grow` names some of them (never text that reaches SQL otherwise).
+    static let tables = ["signals", "orders", "trades", "positions", "portfolio_snapshots"]
+
     public static func decode(from reader: CheckReader) -> DataGrowthCheck? {
-        DataGrowthCheck(mustGrow: reader.strings("must_grow") ?? ["signals"],
+        let mustGrow = reader.strings("must_grow") ?? ["signals"]
+        for table in mustGrow where !tables.contains(table) {
+            var message = "\(reader.what).must_grow: unknown table '\(table)' (one of \(tables.joined(separator: ", ")))"
+            if let suggestion = closestMatch(to: table, among: tables) { message += " (did you mean '\(suggestion)'?)" }
+            reader.error(message, at: reader["must_grow"]!.mark)
+        }
+        return DataGrowthCheck(mustGrow: mustGrow,
                         window: reader.optional("window", as: Duration.self) ?? .seconds(3600))
     }
 
@@ -42,13 +52,28 @@ extension CheckContext {
             let delta = previous?.figures[key].map { " (\(Self.signed(counts[key]! - $0)))" } ?? ""
             return "\(name) \(Int(counts[key]!))\(delta)"
         }.joined(separator: ", ")
-        guard let previous, let cycle = command.previousCycle else { return .pass(summary + "; first cycle, nothing to compare", figures: counts) }
-        let elapsed = now.timeIntervalSince(cycle.startedAt)
-        let stalled = mustGrow.filter { (counts["rows.\($0)"] ?? 0) <= (previous.figures["rows.\($0)"] ?? 0) }
-        if !stalled.isEmpty, elapsed >= window.seconds {
-            return .fail("no new rows in \(stalled.joined(separator: ", ")) for \(Int(elapsed / 60)) min (alarm after \(window.secondsText)): \(summary)", figures: counts)
+        let since = command.previousCycle.map { " since \(Int(now.timeIntervalSince($0.startedAt) / 60)) min ago" } ?? "; first cycle"
+        // Seed §4.2 "No new signals > 1h" is about the newest row's age, not about growth since a cycle 4 h ago:
+        // PostgreSQL's own clock against the event times it stored.
+        var stale: [String] = []
+        for table in mustGrow {
+            let row = try await db.query("SELECT EXTRACT(EPOCH FROM now() - max(timestamp)) AS age FROM \(table)").first
+            guard let age = row?["age"].flatMap(Double.init) else {
+                stale.append("\(table): no row yet")
+                continue
+            }
+            counts["newest_age_s.\(table)"] = age
+            if age > window.seconds { stale.append("\(table): newest row \(Self.minutes(age)) old") }
         }
-        return .pass(summary + " since \(Int(elapsed / 60)) min ago", figures: counts)
+        if !stale.isEmpty {
+            return .fail("\(stale.joined(separator: "; ")) (alarm after \(window.secondsText)): \(summary)\(since)", figures: counts)
+        }
+        let ages = mustGrow.compactMap { table in counts["newest_age_s.\(table)"].map { "newest \(table) \(Self.minutes($0)) old" } }
+        return .pass(summary + since + "; " + ages.joined(separator: ", "), figures: counts)
+    }
+
+    fileprivate static func minutes(_ seconds: Double) -> String {
+        seconds < 120 ? "\(Int(seconds)) s" : "\(Int(seconds / 60)) min"
     }
 
     fileprivate static func signed(_ value: Double) -> String { value >= 0 ? "+\(Int(value))" : "\(Int(value))" }

@@ -87,24 +87,10 @@ extension CheckContext {
     /// cdb_risk's `/status` on its published port, as the contract's `RiskStatus`.
     private func riskStatus() async throws(UnreadableBooks) -> RiskStatus {
         guard let base = baseURL(of: "cdb_risk") else { throw UnreadableBooks(description: "cdb_risk: no published port known") }
-        let url = base + "/status"
-        let response: HTTPResponse
         do {
-            response = try await HTTPClient().get(url, timeout: .seconds(5))
+            return try await RiskStatusSource.fetch(baseURL: base)
         } catch {
-            throw UnreadableBooks(description: "cdb_risk's /status cannot be read: \(error)")
-        }
-        guard response.status == 200 else {
-            throw UnreadableBooks(description: "cdb_risk's /status answered \(response.status) at \(url): \(response.text.prefix(120))")
-        }
-        // ServiceHost encodes dates as ISO 8601.
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        do {
-            return try response.decode(RiskStatus.self, decoder: decoder)
-        } catch {
-            let problem = (error as? DecodingError)?.summary ?? "\(error)"
-            throw UnreadableBooks(description: "cdb_risk's /status at \(url) is not a RiskStatus document: \(problem)")
+            throw UnreadableBooks(description: error.description)
         }
     }
 

@@ -48,6 +48,11 @@ extension CheckContext {
         var passed: [String] = []
         var figures: [String: Double] = [:]
         for (name, url) in targets {
+            // A service stopped on purpose does not answer, and is not meant to.
+            if check.url == nil, let hold = hold(on: name) {
+                passed.append("\(name) \(Self.heldText(hold))")
+                continue
+            }
             guard let url else {
                 problems.append("\(name): not a service cdbctl knows (\(stack.services.map(\.name).joined(separator: ", ")))")
                 continue

@@ -33,11 +33,9 @@ extension CheckContext {
         guard let base = baseURL(of: "cdb_risk") else { return .fail("cdb_risk has no published address in the settings") }
         let running: RiskLimits
         do {
-            let response = try await HTTPClient().get(base + "/status", timeout: .seconds(5))
-            guard response.status == 200 else { return .fail("\(base)/status answered \(response.status): cannot see the limits cdb_risk enforces") }
-            running = try EventCoding.decoder.decode(RiskStatus.self, from: Data(response.body)).limits
+            running = try await RiskStatusSource.fetch(baseURL: base).limits
         } catch {
-            return .fail("\(base)/status: \(error): cannot see the limits cdb_risk enforces")
+            return .fail("\(error): cannot see the limits cdb_risk enforces")
         }
         // Both sides as policies of the same sizing and fills, so only the limits can differ.
         let differences = RiskPolicy(limits: configured).changes(since: RiskPolicy(limits: running))
