@@ -127,6 +127,7 @@ public struct SecretMask: Sendable {
         self.init(secrets: names.compactMap { environment[$0] } + environment.values.flatMap(Self.urlPasswords))
     }
 
+    /// `text` with every secret and URL password replaced by `****`.
     public func apply(_ text: String) -> String {
         var masked = text
         for secret in secrets where masked.contains(secret) { masked = masked.replacingOccurrences(of: secret, with: Self.replacement) }

@@ -2,6 +2,7 @@ import YAMLParser
 
 /// runbook.yaml's `schedule:`: which cdbctl jobs run when, in UTC (the seed's times).
 public struct RunbookSchedule: Sendable {
+    /// In file order.
     public var entries: [ScheduleEntry]
 
     public init(entries: [ScheduleEntry] = []) {
@@ -69,6 +70,7 @@ public struct TimeOfDay: Sendable, Hashable, YAMLScalarDecodable, CustomStringCo
     }
 
     public static var yamlTypeName: String { "a UTC time like \"09:00\"" }
+    /// Minutes since 00:00.
     public var minuteOfDay: Int { hour * 60 + minute }
     public var description: String { String(hour / 10) + String(hour % 10) + ":" + String(minute / 10) + String(minute % 10) }
 }
@@ -80,6 +82,7 @@ public enum Weekday: String, Sendable, CaseIterable, YAMLScalarDecodable {
     public init?(yamlScalar text: String) { self.init(rawValue: text) }
     public static var yamlTypeName: String { "a weekday (sun, mon, tue, wed, thu, fri, sat)" }
 
+    /// Cron's day-of-week number: 0 for Sunday to 6 for Saturday.
     public var cronNumber: Int { Weekday.allCases.firstIndex(of: self)! }
     static let minutesPerDay = 24 * 60
     static let minutesPerWeek = 7 * minutesPerDay
@@ -92,6 +95,7 @@ public struct CDBCtlJob: Sendable, Equatable {
     public var command: [String]
     public var flags: [String]
 
+    /// As an operator types it after `cdbctl`, e.g. `report morning`.
     public var name: String { command.joined(separator: " ") }
 
     /// Seed §4 (the monitoring cycle, its daily backup), §6.1/§6.2 (the reviews), §6.3 (the weekend's minimal check).

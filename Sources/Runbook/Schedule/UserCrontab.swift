@@ -1,12 +1,13 @@
 import ChildProcesses
 import Foundation
 
-/// The invoking user's crontab, read with `crontab -l` and written with `crontab FILE` (argv, no shell): the
+/// The invoking user's crontab, read with `crontab -l` and written with `crontab -` (argv, no shell): the
 /// cdbctl block goes in or out, every other line stays byte for byte.
 public struct UserCrontab: Sendable {
     /// The `crontab` binary.
     public var executable: String
 
+    /// `executable`, else the crontab found on PATH.
     public init(executable: String? = nil) throws(ScheduleError) {
         guard let found = executable ?? locateExecutable("crontab", extraDirectories: ["/usr/bin", "/usr/sbin"]) else {
             throw ScheduleError(message: "no crontab binary on PATH: install cron (sudo apt-get install cron, or scripts/setup.sh)")
@@ -21,26 +22,29 @@ public struct UserCrontab: Sendable {
 
     /// The crontab's text; "" when the user has none.
     public func read() async throws -> String {
-        let directory = try Self.scratchDirectory()
+        let listed = try await crontab(["-l"])
+        if listed.status == 0 { return listed.output }
+        if listed.output.contains("no crontab for") { return "" }
+        throw ScheduleError(message: "crontab -l failed (\(listed.status)): \(listed.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+
+    /// Runs crontab with `arguments` (argv, no shell) and `input` on its stdin, in a private scratch directory: the
+    /// table passes through it and is nobody else's to read.
+    private func crontab(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdbctl-crontab-\(UUID().uuidString)").path
+        try OperatorFiles.createPrivateDirectory(directory)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let file = directory + "/listed"
-        let listing = try ChildProcess(executable, ["-l"], outputPath: file)
-        let status = await listing.exitStatus()
-        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
+        let inputPath = directory + "/input"
+        if let input { try OperatorFiles.writePrivateFile(Data(input.utf8), to: inputPath) }
+        let outputPath = directory + "/output"
+        let child = try ChildProcess(executable, arguments, outputPath: outputPath, inputPath: input == nil ? nil : inputPath)
+        let status = await child.exitStatus()
+        let bytes = (try? Data(contentsOf: URL(fileURLWithPath: outputPath))) ?? Data()
         // Read as bytes and refused unless UTF-8: a lossy decoding would be written back and change the user's lines.
         guard let text = String(data: bytes, encoding: .utf8) else {
             throw ScheduleError(message: "the crontab is not UTF-8 text; cdbctl leaves it alone (edit it with crontab -e)")
         }
-        if status == 0 { return text }
-        if text.contains("no crontab for") { return "" }
-        throw ScheduleError(message: "crontab -l failed (\(status)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
-    }
-
-    /// A private temporary directory: the crontab's text passes through it and is nobody else's to read.
-    private static func scratchDirectory() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdbctl-crontab-\(UUID().uuidString)").path
-        try OperatorFiles.createPrivateDirectory(directory)
-        return directory
+        return (status, text)
     }
 
     /// Puts `block` in, in place of an earlier one of the same project and directory.
@@ -62,20 +66,12 @@ public struct UserCrontab: Sendable {
         return .removed
     }
 
-    /// An empty result removes the crontab (`crontab -r`), as it was before cdbctl added one.
+    /// `crontab -` with the new table on stdin; an empty result removes the crontab (`crontab -r`), as it was
+    /// before cdbctl added one.
     private func write(_ text: String) async throws {
-        if text.isEmpty {
-            let removed = try await runCommand(executable, ["-r"], timeout: .seconds(30))
-            guard removed.status == 0 else { throw ScheduleError(message: "crontab -r failed (\(removed.status)): \(removed.output)") }
-            return
-        }
-        let directory = try Self.scratchDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let file = directory + "/crontab"
-        try OperatorFiles.writePrivateFile(Data(text.utf8), to: file)
-        let installed = try await runCommand(executable, [file], timeout: .seconds(30))
-        guard installed.status == 0 else {
-            throw ScheduleError(message: "crontab refused the new table (\(installed.status)): \(installed.output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let written = try await text.isEmpty ? crontab(["-r"]) : crontab(["-"], input: text)
+        guard written.status == 0 else {
+            throw ScheduleError(message: "crontab refused the new table (\(written.status)): \(written.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 }

@@ -38,6 +38,7 @@ public struct VerifiedBackup: Sendable {
 
 /// The dumps of a backup folder, judged: the newest verified one and why each newer one was passed over.
 public struct BackupCandidates: Sendable {
+    /// The newest dump that still matches its record; nil when none does.
     public var newest: VerifiedBackup?
     /// `name: why`, for dumps newer than `newest` that do not count (no record, changed since, …).
     public var skipped: [String]
