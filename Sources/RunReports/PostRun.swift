@@ -191,7 +191,6 @@ public struct PostRunner: Sendable {
             throw ReportError(message: "\(templatePath): not a valid Mustache template (\(error))")
         }
         let mask = SecretMask(environment: environment)
-        try OperatorFiles.createPrivateDirectory(directory)
         try OperatorFiles.writePrivateText(SVGLineChart(title: "Equity (USD), whole run", points: analysis.equity, format: "%.2f").render(),
                                            to: directory + "/equity.svg", masking: mask)
         try OperatorFiles.writePrivateText(SVGLineChart(title: "Daily drawdown (% of day-start equity), whole run", points: analysis.dailyDrawdownPercent,

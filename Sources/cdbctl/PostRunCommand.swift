@@ -17,7 +17,7 @@ struct PostRun: AsyncParsableCommand {
         let (environment, stack) = try options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir, mask: SecretMask(environment: environment))
         let started = reports.lastRecord(of: .start).flatMap { $0.verdict == .operational ? $0.startedAt : nil }
-        let directory = try reports.privateDirectory("postrun").appendingPathComponent("\(ReportsDirectory.stampFormatter.string(from: Date()))").path
+        let directory = try reports.privateDirectory("postrun").appendingPathComponent(ReportsDirectory.stampFormatter.string(from: Date())).path
         try await reports.writeDocument(command: "postrun", label: "final report", json: options.json) {
             let runner = PostRunner(environment: environment, stack: stack, project: definition.settings.project, runStartedAt: started)
             let analysis = try await runner.analyse(exportingTo: directory)

@@ -118,17 +118,17 @@ struct PhaseSession {
         let paths = try? reports.save(record)
         reports.audit(command: command, action: "verdict", outcome: record.verdict.rawValue, detail: paths?.json ?? "record not written")
         // Masked like the record: under cron this output is the job's log (reports/cron/<id>.log).
-        let show = { (text: String) in print(reports.mask.apply(text)) }
+        let mask = reports.mask
         if json {
-            show(TableOutput.json(record))
+            print(mask.apply(TableOutput.json(record)))
         } else {
-            show(TableOutput.table(
+            print(TableOutput.table(
                 headers: ["STEP", "SEED", "SEVERITY", "STATUS", "DETAIL"],
-                rows: record.results.map { [$0.id, $0.seed, $0.severity.rawValue, $0.status.rawValue.uppercased(), $0.detail] },
+                rows: record.results.map { [$0.id, $0.seed, $0.severity.rawValue, $0.status.rawValue.uppercased(), mask.apply($0.detail)] },
                 statusColumn: 3))
-            record.notes.forEach(show)
-            show("\n\(record.phase.rawValue): \(record.verdict)")
-            show(paths.map { "record: \($0.markdown)" } ?? "warning: could not write the record under \(reports.root.path)")
+            record.notes.forEach { print(mask.apply($0)) }
+            print("\n\(record.phase.rawValue): \(record.verdict)")
+            if let paths { print("record: \(paths.markdown)") } else { print("warning: could not write the record under \(reports.root.path)") }
         }
         lock.release()
         if failed { throw .failed(nil) }
