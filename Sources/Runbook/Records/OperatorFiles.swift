@@ -41,14 +41,15 @@ public enum OperatorFiles {
     }
 
     /// Writes `data` to `path` as 0600 through a temporary name beside it, renamed when complete: a reader never
-    /// sees half a file, and a file that was looser before is replaced by a private one.
+    /// sees half a file, and a file that was looser before is replaced by a private one. No fsync, as before: a
+    /// write must not block the cooperative pool on a busy disk.
     public static func writePrivateFile(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ReportError(message: "cannot write \(path): \(String(cString: strerror(errno)))") }
         var failure: String?
-        if fchmod(descriptor, 0o600) != 0 || !writeAll(data, to: descriptor) || fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
+        if fchmod(descriptor, 0o600) != 0 || !writeAll(data, to: descriptor) { failure = String(cString: strerror(errno)) }
         close(descriptor)
         if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
