@@ -137,12 +137,12 @@ let package = Package(
         .target(name: "Runbook", dependencies: ["StackContract", "EventBus", "Primitives", "RedisClient", "PostgresClient", "HTTPClient", "DockerClient", "YAMLParser", "ChildProcesses", "TradingCore", "TradeStore"],
                 swiftSettings: strict),
         /// The written reviews: seed §6's daily, morning and evening reports and §8's post-run analysis, from templates/ with SVG charts.
-        .target(name: "RunReports", dependencies: ["Runbook", "DockerClient", "PostgresClient", "TradeStore", .product(name: "Mustache", package: "swift-mustache")],
+        .target(name: "RunReports", dependencies: ["Runbook", "DockerClient", "PostgresClient", "TradeStore", "LocalServers", .product(name: "Mustache", package: "swift-mustache")],
                 swiftSettings: strict),
 
         .executableTarget(
             name: "cdbctl",
-            dependencies: ["Runbook", "RunReports", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runbook", "RunReports", "LocalServers", "StackContract", "Primitives", "YAMLParser", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(name: "cdb_ws", dependencies: ["ServiceHost", "MarketDataService", "MarketFeed"], swiftSettings: strict, linkerSettings: serviceLinking),

@@ -161,7 +161,7 @@ public struct HTTPClient: Sendable {
     }
 
     /// Whole milliseconds, at least 1: curl reads a 0 timeout as "none".
-    private static func milliseconds(_ duration: Duration) -> Int {
+    static func milliseconds(_ duration: Duration) -> Int {
         max(1, Int(duration.milliseconds))
     }
 

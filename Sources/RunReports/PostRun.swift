@@ -45,12 +45,16 @@ public struct PostRunAnalysis: Sendable, Codable {
     public var circuitBreakerTripped: Bool
     public var containers: [ContainerFigures]
     public var containersProblem: String?
+    /// Where the figures came from: the live stack, or (after the stop) the final backup and the archived logs.
+    public var source: String
+    /// Seed §8.4: incidents of the run.
+    public var incidents: Int
     public var mostFrequentErrors: [String]
     public var equity: [SeriesPoint]
     public var dailyDrawdownPercent: [SeriesPoint]
 
     enum CodingKeys: String, CodingKey {
-        case exports, queries, containers, equity
+        case exports, queries, containers, equity, source, incidents
         case generatedAt = "generated_at", runStartedAt = "run_started_at", totalPnl = "total_pnl", winRatePercent = "win_rate_pct"
         case averageWin = "avg_win", averageLoss = "avg_loss", profitFactor = "profit_factor", maxDrawdownPercent = "max_drawdown_pct"
         case maxExposurePercent = "max_exposure_pct", totalTrades = "total_trades", maxDailyDrawdownPercent = "max_daily_drawdown_pct"
@@ -61,25 +65,44 @@ public struct PostRunAnalysis: Sendable, Codable {
     }
 }
 
-/// Runs the post-run analysis against the stack and writes its files.
+/// What the post-run reads besides the database: the live stack's containers, or what the stop kept of them.
+public enum SystemFiguresSource: Sendable {
+    /// The Engine API: restarts, uptime and logs of the running containers.
+    case engine
+    /// After the stop: the logs the stop archived (one `<service>.log` per container), the crashes the monitor
+    /// cycles counted, and the share of cycles that found every container up.
+    case archive(logsDirectory: String, crashes: [String: Int], cyclesUp: Int, cycles: Int)
+}
+
+/// Runs the post-run analysis against the stack (or, after the stop, a database restored from its final backup)
+/// and writes its files.
 public struct PostRunner: Sendable {
     public var environment: [String: String]
-    public var stack: StackSettings
+    /// The database analysed: the stack's, or a scratch one holding the final backup.
+    public var postgres: PostgresConfiguration
     public var project: String
     /// When the run started (the last `cdbctl start` record), for uptime and log windows.
     public var runStartedAt: Date?
+    public var system: SystemFiguresSource
+    public var incidents: Int
+    /// Said in the report: which database and logs the figures are from.
+    public var source: String
 
-    public init(environment: [String: String], stack: StackSettings, project: String, runStartedAt: Date?) {
+    public init(environment: [String: String], postgres: PostgresConfiguration, project: String, runStartedAt: Date?,
+                system: SystemFiguresSource = .engine, incidents: Int = 0, source: String = "the live stack") {
         self.environment = environment
-        self.stack = stack
+        self.postgres = postgres
         self.project = project
         self.runStartedAt = runStartedAt
+        self.system = system
+        self.incidents = incidents
+        self.source = source
     }
 
     /// Exports the three tables with COPY into `directory` and gathers every figure.
     public func analyse(exportingTo directory: String, now: Date = Date()) async throws -> PostRunAnalysis {
         try OperatorFiles.createPrivateDirectory(directory)
-        let db = try await PostgresConnection(stack.postgres)
+        let db = try await PostgresConnection(postgres)
         var exports: [PostRunAnalysis.Export] = []
         for (table, file) in [("signals", "signals_export.csv"), ("trades", "trades_export.csv"), ("portfolio_snapshots", "portfolio_export.csv")] {
             let path = directory + "/" + file
@@ -129,7 +152,8 @@ public struct PostRunner: Sendable {
             maxExposurePercent: maxExposure, totalTrades: figures?["trades"].flatMap(Int.init) ?? 0,
             maxDailyDrawdownPercent: maxDailyDrawdown, dailyDrawdownLimitPercent: drawdownLimit, exposureLimitPercent: exposureLimit,
             dailyDrawdownLimitExceeded: (maxDailyDrawdown ?? 0) > drawdownLimit, exposureLimitExceeded: (maxExposure ?? 0) > exposureLimit,
-            circuitBreakerTripped: figures?["breaker"] == "t", containers: [], containersProblem: nil, mostFrequentErrors: [],
+            circuitBreakerTripped: figures?["breaker"] == "t", containers: [], containersProblem: nil, source: source, incidents: incidents,
+            mostFrequentErrors: [],
             equity: [], dailyDrawdownPercent: [])
         for row in series {
             guard let seconds = row["t"].flatMap(Double.init) else { continue }
@@ -137,8 +161,44 @@ public struct PostRunner: Sendable {
             if let equity = row["equity_usd"].flatMap(Double.init) { analysis.equity.append(SeriesPoint(time: time, value: equity)) }
             if let drawdown = row["daily_drawdown_pct"].flatMap(Double.init) { analysis.dailyDrawdownPercent.append(SeriesPoint(time: time, value: drawdown)) }
         }
-        await gatherSystemFigures(into: &analysis, now: now)
+        switch system {
+        case .engine: await gatherSystemFigures(into: &analysis, now: now)
+        case .archive(let logs, let crashes, let cyclesUp, let cycles):
+            gatherArchivedFigures(into: &analysis, logsDirectory: logs, crashes: crashes, cyclesUp: cyclesUp, cycles: cycles)
+        }
         return analysis
+    }
+
+    /// Seed §8.3 after the stop: errors and warnings from the archived logs (lines since the run started), restarts
+    /// from the monitor's crash counts; uptime is the share of cycles that found every container up, the same for all.
+    private func gatherArchivedFigures(into analysis: inout PostRunAnalysis, logsDirectory: String, crashes: [String: Int], cyclesUp: Int, cycles: Int) {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: logsDirectory)) ?? []).filter { $0.hasSuffix(".log") }.sorted()
+        guard !files.isEmpty else {
+            analysis.containersProblem = "no archived logs in \(logsDirectory)"
+            return
+        }
+        let uptime = cycles > 0 ? Double(cyclesUp) / Double(cycles) * 100 : nil
+        var errorLines: [String: Int] = [:]
+        for file in files {
+            let service = String(file.dropLast(".log".count))
+            let text = (try? String(contentsOfFile: logsDirectory + "/" + file, encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").map(String.init).filter { line in
+                guard let since = runStartedAt, let stamp = line.split(separator: " ", maxSplits: 1).first.flatMap({ dockerTimestamp(String($0)) }) else { return true }
+                return stamp >= since
+            }
+            let errors = lines.filter { $0.contains("ERROR") || $0.contains("CRITICAL") }
+            for line in errors { errorLines[Self.withoutTimestamp(line), default: 0] += 1 }
+            analysis.containers.append(.init(service: service, state: "stopped (archived)", restarts: crashes[service] ?? 0, uptimePercent: uptime,
+                                             errors: errors.count, warnings: lines.filter { $0.contains("WARNING") }.count))
+        }
+        analysis.mostFrequentErrors = Self.commonest(errorLines)
+        if cycles > 0 {
+            analysis.containersProblem = "the stack is down: logs from \(logsDirectory); uptime is the share of the \(cycles) monitor cycles that found every container up"
+        }
+    }
+
+    static func commonest(_ errorLines: [String: Int]) -> [String] {
+        errorLines.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(20).map { "\($0.value)× \($0.key)" }
     }
 
     /// Seed §8.3 from the Engine API: restarts, uptime since the run started, ERROR and WARNING counts, the commonest errors.
@@ -162,8 +222,7 @@ public struct PostRunner: Sendable {
                                                  uptimePercent: uptime, errors: errors.count,
                                                  warnings: lines.filter { $0.contains("WARNING") }.count))
             }
-            analysis.mostFrequentErrors = errorLines.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
-                .prefix(20).map { "\($0.value)× \($0.key)" }
+            analysis.mostFrequentErrors = Self.commonest(errorLines)
         } catch {
             analysis.containersProblem = "\(error)"
         }
@@ -222,7 +281,8 @@ public struct PostRunner: Sendable {
                 ["service": $0.service, "state": $0.state, "restarts": "\($0.restarts)", "uptime": number($0.uptimePercent, "%.1f"),
                  "errors": "\($0.errors)", "warnings": "\($0.warnings)"]
             },
-            "containers_problem": analysis.containersProblem as Any,
+            "source": analysis.source,
+            "incidents": "\(analysis.incidents)",
             "most_frequent_errors": analysis.mostFrequentErrors,
             "drawdown_limit": number(analysis.dailyDrawdownLimitPercent, "%.1f"), "exposure_limit": number(analysis.exposureLimitPercent, "%.1f"),
             "max_daily_drawdown": number(analysis.maxDailyDrawdownPercent),
@@ -231,13 +291,16 @@ public struct PostRunner: Sendable {
             "breaker_tripped": analysis.circuitBreakerTripped ? "YES" : "NO",
             "exports": analysis.exports.map { ["table": $0.table, "file": URL(fileURLWithPath: $0.file).lastPathComponent, "rows": "\($0.rows)"] },
             "query_errors": analysis.queries.compactMap { query in query.error.map { "\(query.title): \($0)" } },
-        ]
+        ].merging(analysis.containersProblem.map { ["containers_problem": $0] } ?? [:]) { first, _ in first }
     }
 }
 
-/// Docker's timestamps (`2026-11-24T10:00:00.123456789Z`) carry fractions of a second.
+/// Docker's timestamps (`2026-11-24T10:00:00.123456789Z`) carry fractions of a second; a line written elsewhere
+/// may have none.
 func dockerTimestamp(_ text: String) -> Date? {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime]
     return formatter.date(from: text)
 }

@@ -47,6 +47,17 @@ extension Setting where Value == String {
     public static var postgresImage: Self { .text("CDB_POSTGRES_IMAGE", default: "postgres:15-bookworm", readers: [.dockerStack]) }
     public static var prometheusImage: Self { .text("CDB_PROMETHEUS_IMAGE", default: "prom/prometheus:v2.42.0", readers: [.dockerStack]) }
     public static var grafanaImage: Self { .text("CDB_GRAFANA_IMAGE", default: "grafana/grafana:10.4.2", readers: [.dockerStack]) }
+    // cdbctl's notifications (runbook.yaml's notifications: names these variables; all optional)
+    /// The webhook's URL: its path or query is often the token, so it is a secret.
+    public static var notifyWebhookURL: Self { .secret("CDB_NOTIFY_WEBHOOK_URL", default: "", readers: [.cdbctl]) }
+    public static var notifySMTPURL: Self { .text("CDB_NOTIFY_SMTP_URL", default: "", readers: [.cdbctl]) }
+    public static var notifySMTPUser: Self { .text("CDB_NOTIFY_SMTP_USER", default: "", readers: [.cdbctl]) }
+    public static var notifySMTPPassword: Self { .secret("CDB_NOTIFY_SMTP_PASSWORD", default: "", readers: [.cdbctl]) }
+    public static var notifyEmailFrom: Self { .text("CDB_NOTIFY_EMAIL_FROM", default: "", readers: [.cdbctl]) }
+    public static var notifyEmailTo: Self { .text("CDB_NOTIFY_EMAIL_TO", default: "", readers: [.cdbctl]) }
+    /// Seed §9.1's escalation levels' own recipients.
+    public static var notifyEscalationL2: Self { .text("CDB_NOTIFY_ESCALATION_L2", default: "", readers: [.cdbctl]) }
+    public static var notifyEscalationL3: Self { .text("CDB_NOTIFY_ESCALATION_L3", default: "", readers: [.cdbctl]) }
 }
 
 extension Setting where Value == Int {
@@ -123,6 +134,8 @@ public enum SettingsCatalogue {
         .cdbHost, .composeProjectName, .containerPrefix, .bindAddress, .grafanaPassword, .prometheusRetention,
         .serviceMemoryLimit, .redisMemoryLimit, .redisMaxMemory, .postgresMemoryLimit, .prometheusMemoryLimit, .grafanaMemoryLimit,
         .servicesImage, .redisImage, .postgresImage, .prometheusImage, .grafanaImage,
+        .notifyWebhookURL, .notifySMTPURL, .notifySMTPUser, .notifySMTPPassword, .notifyEmailFrom, .notifyEmailTo,
+        .notifyEscalationL2, .notifyEscalationL3,
     ]
 
     private static let integers: [Setting<Int>] = [

@@ -27,6 +27,6 @@ struct Go: AsyncParsableCommand {
             decision.reasons.forEach { print("  - \($0)") }
         }
         if decision?.go == true { session.updateRun("go") { RunTransitions.go($0, at: record.finishedAt) } }
-        try session.finish(record, failed: decision?.go != true)
+        try await session.finish(record, failed: decision?.go != true)
     }
 }

@@ -38,6 +38,6 @@ struct Incident: AsyncParsableCommand {
             session.lock.release()
             throw CommandFailure.usage("\(error)")
         }
-        try session.finish(outcome, failed: !outcome.verdict.succeeded)
+        try await session.finish(outcome, failed: !outcome.verdict.succeeded)
     }
 }

@@ -42,14 +42,14 @@ struct Monitor: AsyncParsableCommand {
         record.alarms = alarms
         if maintenance {
             record.notes.append("maintenance: \(alarms.count) alarm\(alarms.count == 1 ? "" : "s") not raised, nothing remediated (cdbctl maintenance end)")
-            try session.finish(record, failed: false)
+            try await session.finish(record, failed: false)
             return
         }
         recordInLedger(&record, session)
         if remediate {
             await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
-        try session.finish(record, failed: !record.alarms.isEmpty)
+        try await session.finish(record, failed: !record.alarms.isEmpty)
     }
 
     /// A run that is not up to be watched: says why and ends the command (true), or false to run the cycle.
@@ -103,7 +103,8 @@ struct Monitor: AsyncParsableCommand {
         } else {
             passed.insert("missed-cycle")
         }
-        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts, at: record.startedAt)
+        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts, at: record.startedAt,
+                                    run: session.journal.current()?.id)
         for change in changes {
             let alarm = change.alarm
             if alarm.key.hasPrefix("crash-loop:") {

@@ -13,6 +13,6 @@ struct Preflight: AsyncParsableCommand {
     func run() async throws {
         let session = try await options.session(command: "preflight")
         let record = try await session.runPhase(.preflight) { results in (PhaseVerdict.verdict(results), []) }
-        try session.finish(record, failed: !record.verdict.succeeded)
+        try await session.finish(record, failed: !record.verdict.succeeded)
     }
 }

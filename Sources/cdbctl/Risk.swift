@@ -33,6 +33,6 @@ struct ResetAccount: AsyncParsableCommand {
         session.executor.command.confirmedDestructive = true
         session.reports.audit(command: "risk reset-account", action: "reset account", outcome: "begin", detail: "")
         let record = try await session.runPhase(.resetAccount) { results in (PhaseVerdict.verdict(results), []) }
-        try session.finish(record, failed: !record.verdict.succeeded)
+        try await session.finish(record, failed: !record.verdict.succeeded)
     }
 }

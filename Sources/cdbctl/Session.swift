@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Primitives
 import Runbook
 import Primitives
 import StackContract
@@ -113,8 +114,8 @@ struct PhaseSession {
         }
     }
 
-    /// Saves the record, prints it, audits the verdict, releases the lock; a failed command then fails (exit 1).
-    func finish(_ record: PhaseRecord, failed: Bool) throws(CommandFailure) {
+    /// Saves the record, prints it, audits the verdict, notifies it, releases the lock; a failed command then fails (exit 1).
+    func finish(_ record: PhaseRecord, failed: Bool) async throws(CommandFailure) {
         let paths = try? reports.save(record)
         reports.audit(command: command, action: "verdict", outcome: record.verdict.rawValue, detail: paths?.json ?? "record not written")
         // Masked like the record: under cron this output is the job's log (reports/cron/<id>.log).
@@ -130,7 +131,28 @@ struct PhaseSession {
             print("\n\(record.phase.rawValue): \(record.verdict)")
             if let paths { print("record: \(paths.markdown)") } else { print("warning: could not write the record under \(reports.root.path)") }
         }
+        // After the output: a slow receiver (at most 15 s) must not hold back what the operator reads.
+        fflush(nil)  // every stream: stdout is block-buffered under cron
+        await notifyVerdict(record)
         lock.release()
         if failed { throw .failed(nil) }
+    }
+
+    /// Tells the operator the verdict through runbook.yaml's notification channels. A delivery that fails is a
+    /// warning line and an audit entry, never the command's outcome.
+    private func notifyVerdict(_ record: PhaseRecord) async {
+        guard let settings = definition.notifications,
+              let notification = Notification.verdict(of: record, command: command, runID: journal.current()?.id)
+        else { return }
+        let notifier = Notifier(settings: settings, environment: executor.environment, reportsDirectory: reports.root, project: definition.settings.project)
+        let report = await notifier.deliver([notification], now: Date())
+        if report.hasProblems {
+            StandardError.write("cdbctl: warning: notification not delivered everywhere: \(report.problemSummary)\n")
+        }
+        let delivered = Set(report.attempts.filter(\.delivered).map(\.channel)).sorted()
+        if report.hasProblems || !delivered.isEmpty {
+            reports.audit(command: command, action: "notify \(notification.kind.rawValue)", outcome: report.hasProblems ? "failed" : "delivered",
+                          detail: report.hasProblems ? report.problemSummary : delivered.joined(separator: ", "))
+        }
     }
 }

@@ -35,6 +35,6 @@ struct Start: AsyncParsableCommand {
             return (verdict, verdict == .operational ? ["paper run started: \(ISO8601DateFormatter().string(from: Date()))"] : [])
         }
         if record.verdict == .operational { session.updateRun("start") { RunTransitions.started($0, at: record.startedAt) } }
-        try session.finish(record, failed: !record.verdict.succeeded)
+        try await session.finish(record, failed: !record.verdict.succeeded)
     }
 }

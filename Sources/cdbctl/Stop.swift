@@ -46,6 +46,6 @@ struct Stop: AsyncParsableCommand {
         if record.verdict == .stopped, let run = session.journal.current(), run.status == .stopping {
             session.updateRun("stopped") { _ in RunTransitions.stopped(run, mode: mode, at: record.finishedAt) }
         }
-        try session.finish(record, failed: !record.verdict.succeeded)
+        try await session.finish(record, failed: !record.verdict.succeeded)
     }
 }

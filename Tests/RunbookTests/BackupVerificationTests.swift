@@ -3,16 +3,22 @@ import Primitives
 import Runbook
 import Testing
 
-/// Writes `bytes` as a dump with a verification record that matches it: a backup as the backup check leaves one.
-func writeVerifiedDump(_ bytes: String, at url: URL, modified: Date = Date()) throws {
-    try Data(bytes.utf8).write(to: url)
+/// Writes the verification record that matches the dump at `url`, as the backup check leaves one beside a dump.
+func recordVerification(ofDump url: URL, at time: Date = Date()) throws {
+    let bytes = try Data(contentsOf: url)
     var digest = SHA256Digest()
-    digest.update(Array(bytes.utf8))
-    let record = BackupVerification(file: url.lastPathComponent, size: bytes.utf8.count, sha256: digest.finishHex(),
-                                    tables: ["orders", "portfolio_snapshots", "positions", "signals", "trades"], verifiedAt: modified)
+    digest.update(bytes)
+    let record = BackupVerification(file: url.lastPathComponent, size: bytes.count, sha256: digest.finishHex(),
+                                    tables: ["orders", "portfolio_snapshots", "positions", "signals", "trades"], verifiedAt: time)
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
     try encoder.encode(record).write(to: URL(fileURLWithPath: BackupVerification.path(for: url.path)))
+}
+
+/// Writes `bytes` as a dump with a verification record that matches it.
+func writeVerifiedDump(_ bytes: String, at url: URL, modified: Date = Date()) throws {
+    try Data(bytes.utf8).write(to: url)
+    try recordVerification(ofDump: url, at: modified)
     try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: url.path)
 }
 

@@ -102,7 +102,7 @@ extension ReportTests {
     @Test("post-run: the §8.2 figures are the hand-computed ones, the exports hold every row, compliance is judged against the limits")
     func postRun() async throws {
         let (fixture, db) = try await reportFixture()
-        let runner = PostRunner(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "cdb-postrun-test", runStartedAt: nil)
+        let runner = PostRunner(environment: fixture.executor.environment, postgres: fixture.executor.stack.postgres, project: "cdb-postrun-test", runStartedAt: nil)
         let directory = fixture.directory.appendingPathComponent("postrun").path
         let analysis = try await runner.analyse(exportingTo: directory)
         // Trades +120.50, -40.25, +10.00, +999.00.
@@ -139,7 +139,7 @@ extension ReportTests {
     func postRunWithoutTrades() async throws {
         let fixture = try await EngineFixture()
         _ = try await TradeStore.open(fixture.executor.stack.postgres)
-        let analysis = try await PostRunner(environment: fixture.executor.environment, stack: fixture.executor.stack, project: "x", runStartedAt: nil)
+        let analysis = try await PostRunner(environment: fixture.executor.environment, postgres: fixture.executor.stack.postgres, project: "x", runStartedAt: nil)
             .analyse(exportingTo: fixture.directory.appendingPathComponent("postrun").path)
         #expect(analysis.winRatePercent == nil)
         #expect(analysis.queries.first { $0.id == "8.2-win-rate" }?.error == "no trades, so no win rate (the statement divides by zero)")
@@ -149,3 +149,62 @@ extension ReportTests {
 
 let repositoryTemplates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("templates").path
+
+@Suite("cdbctl postrun after the stop: the final backup in a scratch database, the archived logs")
+struct PostRunAfterStopTests {
+    @Test("with the stack down, postrun restores the final backup, counts the archived logs' errors and marks the run analysed")
+    func fromTheArchive() async throws {
+        let (fixture, _) = try await reportFixture()
+        let project = fixture.directory
+        let reports = project.appendingPathComponent("reports")
+        // What the stop left: a final backup of the run's database and the archived container logs.
+        let backups = reports.appendingPathComponent("backups")
+        try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+        let postgres = fixture.executor.stack.postgres
+        let dump = try await runCommand("pg_dump", ["-h", postgres.host, "-p", "\(postgres.port)", "-U", postgres.user, "-Fc",
+                                                    "-f", backups.appendingPathComponent("final.dump").path, postgres.database],
+                                        environment: ["PGPASSWORD": postgres.password ?? "", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? ""],
+                                        timeout: .seconds(60))
+        #expect(dump.status == 0, "\(dump.output)")
+        try recordVerification(ofDump: backups.appendingPathComponent("final.dump"))
+        let started = Date().addingTimeInterval(-2 * 86_400)
+        let logs = reports.appendingPathComponent("logs/20261202T000000Z")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let stamp = { (date: Date) in ISO8601DateFormatter().string(from: date) }
+        try """
+            \(stamp(started.addingTimeInterval(-3600))) ERROR before the run (not counted)
+            \(stamp(started.addingTimeInterval(3600))) ERROR redis connection lost
+            \(stamp(started.addingTimeInterval(7200))) ERROR redis connection lost
+            \(stamp(started.addingTimeInterval(7300))) WARNING slow tick
+            """.write(to: logs.appendingPathComponent("cdb_core.log"), atomically: true, encoding: .utf8)
+        try "\(stamp(started.addingTimeInterval(60))) INFO started\n".write(to: logs.appendingPathComponent("cdb_risk.log"), atomically: true, encoding: .utf8)
+        let journal = RunJournal(reportsDirectory: reports.path)
+        let running = RunTransitions.started(RunTransitions.go(nil, at: started.addingTimeInterval(-60)), at: started)
+        try journal.save(RunTransitions.stopped(RunTransitions.stopping(running, mode: .planned, reason: nil, at: Date()), mode: .planned, at: Date()))
+        try """
+            version: 1
+            phases:
+              stop:
+                - { id: final-backup, title: Backup, seed: "7.1", check: { type: backup, directory: backups } }
+                - { id: archive-logs, title: Logs, seed: "7.1", check: { type: archive_logs, directory: logs } }
+            """.write(to: project.appendingPathComponent("runbook.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: project.appendingPathComponent("templates").path, withDestinationPath: repositoryTemplates)
+        // The stack's database is gone: a port nothing listens on.
+        try "POSTGRES_PORT=\(try freeLoopbackPort())\nPOSTGRES_PASSWORD=\(postgres.password ?? "")\n"
+            .write(to: project.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+
+        let result = try await CDBCtl.run(["postrun"], in: project)
+        #expect(result.status == 0, "\(result.output)")
+        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: reports.appendingPathComponent("postrun").path).first)
+        let twin = try Data(contentsOf: reports.appendingPathComponent("postrun/\(folder)/final-report.json"))
+        let document = try #require(try JSONSerialization.jsonObject(with: twin) as? [String: Any])
+        #expect(document["total_trades"] as? Int == 4, "the fixture's four trades, read from the backup")
+        #expect((document["source"] as? String)?.contains("final.dump") == true)
+        let containers = try #require(document["containers"] as? [[String: Any]])
+        let core = try #require(containers.first { $0["service"] as? String == "cdb_core" })
+        #expect(core["errors"] as? Int == 2 && core["warnings"] as? Int == 1, "\(core)")
+        let markdown = try String(contentsOf: reports.appendingPathComponent("postrun/\(folder)/final-report.md"), encoding: .utf8)
+        #expect(markdown.contains("2× ERROR redis connection lost") && !markdown.contains("nil"))
+        #expect(journal.current()?.status == .analysed)
+    }
+}

@@ -118,6 +118,9 @@ struct AlarmLedgerTests {
         let later = ledger.record(alarms: [], passed: [], restartCounts: ["cdb_core": 3, "cdb_ws": 0], at: t0.addingTimeInterval(cycle + 24 * 3600 + 1))
         #expect(later.map(\.alarm.key) == ["crash-loop:cdb_core"])
         if case .resolved? = later.first {} else { Issue.record("expected the loop to resolve, got \(later)") }
+        #expect(ledger.crashesThisRun == ["cdb_core": 3], "the run's total outlives the window")
+        _ = ledger.record(alarms: [], passed: [], restartCounts: ["cdb_core": 3], at: t0.addingTimeInterval(3 * 86_400), run: "run-2")
+        #expect(ledger.crashesThisRun.isEmpty, "a new run counts from zero")
     }
 }
 

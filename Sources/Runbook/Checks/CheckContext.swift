@@ -146,6 +146,14 @@ extension CheckContext {
     }
 }
 
+/// The backups under the reports directory, for what reads them outside a check (the post-run after the stop).
+public enum Backups {
+    /// The newest verified `*.dump` directly in `folder` (`BackupCandidates`).
+    public static func newest(in folder: String) -> String? {
+        BackupCandidates(folder: folder).newest?.path
+    }
+}
+
 extension PostgresConfiguration {
     func with(database: String) -> PostgresConfiguration {
         var copy = self

@@ -75,6 +75,8 @@ public struct RunbookDefinition: Sendable {
     public var file: String
     public var settings: RunbookSettings
     public var phases: [PhaseName: RunbookPhase]
+    /// `notifications:`; nil when the file has none (nothing is sent).
+    public var notifications: NotificationSettings?
     /// When cron runs which cdbctl job (`cdbctl schedule`).
     public var schedule = RunbookSchedule()
 
@@ -128,11 +130,12 @@ struct RunbookDecoder {
     static let stepOptions = ["recreate-volume"]
 
     func decode(_ root: YAMLNode) -> RunbookDefinition? {
-        guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "phases", "schedule"]) else { return nil }
+        guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "notifications", "phases", "schedule"]) else { return nil }
         if let version = top.required("version", as: Int.self), version != 1 {
             context.error("runbook.version: this cdbctl reads version 1, got \(version)", at: top["version"]!.mark)
         }
         let settings = decodeSettings(top["settings"])
+        let notifications = decodeNotifications(top["notifications"])
         var phases: [PhaseName: RunbookPhase] = [:]
         if let phasesNode = top.requiredNode("phases"),
            let reader = context.mapping(phasesNode, what: "phases", allowedKeys: PhaseName.allCases.map(\.rawValue)) {
@@ -141,7 +144,8 @@ struct RunbookDecoder {
                 phases[name] = decodePhase(name, pair.value)
             }
         }
-        return RunbookDefinition(file: context.file, settings: settings, phases: phases, schedule: decodeSchedule(top["schedule"]))
+        return RunbookDefinition(file: context.file, settings: settings, phases: phases, notifications: notifications,
+                                 schedule: decodeSchedule(top["schedule"]))
     }
 
     private func decodeSettings(_ node: YAMLNode?) -> RunbookSettings {

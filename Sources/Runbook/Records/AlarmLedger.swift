@@ -53,6 +53,10 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
     public var crashes: [CrashObservation] = []
     /// Docker's restart count per service as the last cycle saw it.
     public var restartCounts: [String: Int] = [:]
+    /// The run the crash totals belong to; a new run starts them again.
+    public var runID: String?
+    /// Every crash of the run per service (the post-run's restarts, when the containers are gone).
+    public var crashesThisRun: [String: Int] = [:]
 
     public init() {}
 
@@ -65,7 +69,12 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
     /// Records one cycle. `alarms` are the cycle's alarms, `passed` the steps that passed (an alarm resolves
     /// only when its step passed: a step skipped for a failed dependency says nothing), `restartCounts` Docker's
     /// counts from the crash check. Returns what changed, crash loops included.
-    public mutating func record(alarms: [Alarm], passed: Set<String>, restartCounts counts: [String: Int], at time: Date) -> [AlarmChange] {
+    public mutating func record(alarms: [Alarm], passed: Set<String>, restartCounts counts: [String: Int], at time: Date,
+                                run: String? = nil) -> [AlarmChange] {
+        if run != runID {
+            runID = run
+            crashesThisRun = [:]
+        }
         var current = alarms.map { (key: $0.step, severity: $0.severity, message: $0.message, playbook: $0.playbook) }
         current += crashLoops(counts, at: time).map { (key: "crash-loop:\($0.service)", severity: .critical, message: $0.message, playbook: nil) }
         var changes: [AlarmChange] = []
@@ -108,6 +117,7 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
             // A recreated container starts again at 0: that is a new baseline, not a negative crash count.
             if let before = restartCounts[service], count > before {
                 crashes.append(CrashObservation(service: service, time: time, crashes: count - before))
+                crashesThisRun[service, default: 0] += count - before
             }
             restartCounts[service] = count
         }

@@ -33,6 +33,15 @@ public struct ReportsDirectory: Sendable {
         return try? Self.decoder.decode(PhaseRecord.self, from: data)
     }
 
+    /// Every recorded run of `phase`, oldest first.
+    public func records(of phase: PhaseName) -> [PhaseRecord] {
+        let directory = root.appendingPathComponent(phase.rawValue)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasPrefix(phase.rawValue + "-") && $0.hasSuffix(".json") }.sorted()
+        return names.compactMap { name in
+            (try? Data(contentsOf: directory.appendingPathComponent(name))).flatMap { try? Self.decoder.decode(PhaseRecord.self, from: $0) }
+        }
+    }
+
     /// Writes the run's JSON and Markdown records and makes it the phase's last state; returns both paths.
     @discardableResult
     public func save(_ record: PhaseRecord) throws -> (json: String, markdown: String) {
