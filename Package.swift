@@ -171,7 +171,7 @@ let package = Package(
                                                                  "PersistenceService", "PostgresClient", "ServiceHost", "StackContract", "EventBus", "TradingCore", "RedisClient"],
                     swiftSettings: strict),
 
-        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", "TradingCore", "ServiceHost", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
+        .testTarget(name: "RunbookTests", dependencies: ["Runbook", "RunReports", "ChildProcesses", "Primitives", "StackContract", "LocalServers", "RedisClient", "PostgresClient", "TradeStore", "TradingCore", "ServiceHost", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: strict),
         .testTarget(name: "RunbookUnitTests", dependencies: ["Runbook", "RunReports", "HTTPClient", "YAMLParser", "SharedTestData", "TradingCore"], swiftSettings: strict),
         .testTarget(name: "DockerClientTests", dependencies: ["DockerClient"], swiftSettings: strict),
         .testTarget(name: "TradeStoreTests", dependencies: ["TradeStore", "LocalServers", "PostgresClient", "TradingCore", "Primitives"], swiftSettings: strict),

@@ -7,6 +7,7 @@ packages=(
   libpq-dev libhiredis-dev libcurl4-openssl-dev libyaml-dev   # the four C client libraries
   redis-server redis-tools                                     # local Redis for tests, redis-benchmark
   postgresql postgresql-client                                 # initdb/postgres for tests, psql, pg_dump
+  cron                                                         # crontab for cdbctl schedule --install (and its test)
   ca-certificates
 )
 

@@ -49,11 +49,12 @@ public final class ChildProcess: Sendable {
     /// reaches whatever it started too.
     public let leadsProcessGroup: Bool
 
-    /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null.
+    /// Starts `executable`; stdout and stderr go to `outputPath` (appended) or to /dev/null, stdin comes from
+    /// `inputPath` or /dev/null.
     /// `environment` replaces the inherited environment when given; `ownProcessGroup` puts the child (and what
     /// it starts) in a new process group.
     public init(_ executable: String, _ arguments: [String], outputPath: String? = nil, environment: [String: String]? = nil,
-                workingDirectory: String? = nil, ownProcessGroup: Bool = false) throws {
+                workingDirectory: String? = nil, ownProcessGroup: Bool = false, inputPath: String? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -61,7 +62,7 @@ public final class ChildProcess: Sendable {
         let target = outputPath ?? "/dev/null"
         posix_spawn_file_actions_addopen(&actions, 1, target, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, inputPath ?? "/dev/null", O_RDONLY, 0)
         // Spawning threads (libdispatch workers) block most signals and the mask is inherited:
         // without resetting it, the server would never see our SIGTERM.
         var attributes = posix_spawnattr_t()

@@ -9,7 +9,7 @@ public struct ArchivedRun: Sendable {
     public var backup: String
     public var logsDirectory: String
 
-    /// Finds the newest backup and log archive in the folders the runbook's stop phase writes to.
+    /// Finds the newest verified backup and the newest log archive in the folders the runbook's stop phase writes to.
     public init(definition: RunbookDefinition, reportsDirectory: String) throws(ReportError) {
         let stop = definition.phase(.stop).steps
         func folder(_ directory: String?) -> String? {

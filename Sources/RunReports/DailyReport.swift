@@ -181,10 +181,13 @@ public struct ReportBuilder: Sendable {
 public struct ReportWriter: Sendable {
     public var templatesDirectory: String
     public var outputDirectory: String
+    /// The stack's secrets, hidden in what is written.
+    public var mask: SecretMask
 
-    public init(templatesDirectory: String, outputDirectory: String) {
+    public init(templatesDirectory: String, outputDirectory: String, mask: SecretMask) {
         self.templatesDirectory = templatesDirectory
         self.outputDirectory = outputDirectory
+        self.mask = mask
     }
 
     /// Returns the Markdown path.
@@ -199,21 +202,22 @@ public struct ReportWriter: Sendable {
         } catch {
             throw ReportError(message: "\(templatePath): not a valid Mustache template (\(error))")
         }
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        try OperatorFiles.createPrivateDirectory(outputDirectory)
         let stamp = ReportsDirectory.stampFormatter.string(from: data.generatedAt)
         let base = "\(data.kind.rawValue)-\(stamp)"
         var charts: [String: String] = [:]
         if data.kind.includesCharts {
             let equity = SVGLineChart(title: "Equity (USD), last 24 h", points: data.equity, format: "%.2f").render()
             let drawdown = SVGLineChart(title: "Daily drawdown (% of day-start equity), last 24 h", points: data.dailyDrawdownPercent, format: "%.2f %%").render()
-            try Data(equity.utf8).write(to: URL(fileURLWithPath: "\(outputDirectory)/\(base)-equity.svg"), options: .atomic)
-            try Data(drawdown.utf8).write(to: URL(fileURLWithPath: "\(outputDirectory)/\(base)-drawdown.svg"), options: .atomic)
+            try OperatorFiles.writePrivateText(equity, to: "\(outputDirectory)/\(base)-equity.svg", masking: mask)
+            try OperatorFiles.writePrivateText(drawdown, to: "\(outputDirectory)/\(base)-drawdown.svg", masking: mask)
             charts = ["equity": "\(base)-equity.svg", "drawdown": "\(base)-drawdown.svg"]
         }
         let markdown = template.render(Self.context(data, charts: charts))
         let markdownPath = "\(outputDirectory)/\(base).md"
-        try Data(markdown.utf8).write(to: URL(fileURLWithPath: markdownPath), options: .atomic)
-        try ReportsDirectory.encoder.encode(data).write(to: URL(fileURLWithPath: "\(outputDirectory)/\(base).json"), options: .atomic)
+        try OperatorFiles.writePrivateText(markdown, to: markdownPath, masking: mask)
+        try OperatorFiles.writePrivateText(String(decoding: try ReportsDirectory.encoder.encode(data), as: UTF8.self),
+                                           to: "\(outputDirectory)/\(base).json", masking: mask)
         return markdownPath
     }
 

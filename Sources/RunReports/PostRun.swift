@@ -101,12 +101,13 @@ public struct PostRunner: Sendable {
 
     /// Exports the three tables with COPY into `directory` and gathers every figure.
     public func analyse(exportingTo directory: String, now: Date = Date()) async throws -> PostRunAnalysis {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OperatorFiles.createPrivateDirectory(directory)
         let db = try await PostgresConnection(postgres)
         var exports: [PostRunAnalysis.Export] = []
         for (table, file) in [("signals", "signals_export.csv"), ("trades", "trades_export.csv"), ("portfolio_snapshots", "portfolio_export.csv")] {
             let path = directory + "/" + file
             _ = try await db.copyOut("COPY \(table) TO STDOUT WITH CSV HEADER", toFile: path)
+            try OperatorFiles.makePrivateFile(path)
             let rows = try await db.query("SELECT COUNT(*) AS n FROM \(table)").first?["n"].flatMap(Int.init) ?? 0
             exports.append(.init(table: table, file: path, rows: rows))
         }
@@ -248,13 +249,15 @@ public struct PostRunner: Sendable {
         do { template = try MustacheTemplate(string: text) } catch {
             throw ReportError(message: "\(templatePath): not a valid Mustache template (\(error))")
         }
-        try Data(SVGLineChart(title: "Equity (USD), whole run", points: analysis.equity, format: "%.2f").render().utf8)
-            .write(to: URL(fileURLWithPath: directory + "/equity.svg"), options: .atomic)
-        try Data(SVGLineChart(title: "Daily drawdown (% of day-start equity), whole run", points: analysis.dailyDrawdownPercent, format: "%.2f %%").render().utf8)
-            .write(to: URL(fileURLWithPath: directory + "/drawdown.svg"), options: .atomic)
+        let mask = SecretMask(environment: environment)
+        try OperatorFiles.writePrivateText(SVGLineChart(title: "Equity (USD), whole run", points: analysis.equity, format: "%.2f").render(),
+                                           to: directory + "/equity.svg", masking: mask)
+        try OperatorFiles.writePrivateText(SVGLineChart(title: "Daily drawdown (% of day-start equity), whole run", points: analysis.dailyDrawdownPercent,
+                                                        format: "%.2f %%").render(), to: directory + "/drawdown.svg", masking: mask)
         let path = directory + "/final-report.md"
-        try Data(template.render(Self.context(analysis)).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        try ReportsDirectory.encoder.encode(analysis).write(to: URL(fileURLWithPath: directory + "/final-report.json"), options: .atomic)
+        try OperatorFiles.writePrivateText(template.render(Self.context(analysis)), to: path, masking: mask)
+        try OperatorFiles.writePrivateText(String(decoding: try ReportsDirectory.encoder.encode(analysis), as: UTF8.self),
+                                           to: directory + "/final-report.json", masking: mask)
         return path
     }
 

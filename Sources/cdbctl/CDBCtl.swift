@@ -17,7 +17,7 @@ struct CDBCtl: AsyncParsableCommand {
         """,
         version: CDBVersion.current,
         subcommands: [Validate.self, Plan.self, Preflight.self, Go.self, Start.self, Status.self, Monitor.self, Incident.self, Maintenance.self, Hold.self,
-                      Release.self, Stop.self, Report.self, PostRun.self, Risk.self, Health.self, Env.self, Notify.self])
+                      Release.self, Stop.self, Report.self, PostRun.self, Risk.self, Health.self, Env.self, Notify.self, Schedule.self])
 }
 
 extension CDBCtl {

@@ -95,7 +95,7 @@ struct Monitor: AsyncParsableCommand {
 
     /// The cycle's alarms into the ledger: lifecycle notes, crash loops as alarms of their own, the verdict again.
     private func recordInLedger(_ record: inout PhaseRecord, _ session: PhaseSession) -> (changes: [AlarmChange], open: [LedgerAlarm]) {
-        let file = AlarmLedgerFile(reportsDirectory: session.reports.root.path)
+        let file = AlarmLedgerFile(reportsDirectory: session.reports.root.path, mask: session.reports.mask)
         var ledger = file.load()
         let crashSteps = Set(session.definition.phase(.monitor).steps.filter { ($0.check as? ContainersCheck)?.maxNewRestarts != nil }.map(\.id))
         var restartCounts: [String: Int] = [:]

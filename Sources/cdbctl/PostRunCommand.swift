@@ -21,12 +21,12 @@ struct PostRun: AsyncParsableCommand {
     func run() async throws {
         let definition = try options.loadRunbook()
         let (environment, stack) = try options.stackEnvironment()
-        let reports = ReportsDirectory(path: options.reportsDir)
+        let reports = ReportsDirectory(path: options.reportsDir, mask: SecretMask(environment: environment))
         let journal = RunJournal(reportsDirectory: options.reportsDir)
         let run = journal.current()
         let started = run?.startedAt ?? reports.lastRecord(of: .start).flatMap { $0.verdict == .operational ? $0.startedAt : nil }
         let incidents = IncidentHistory(reportsDirectory: options.reportsDir).entries().filter { $0.time >= (run?.goAt ?? .distantPast) }.count
-        let directory = reports.root.appendingPathComponent("postrun/\(ReportsDirectory.stampFormatter.string(from: Date()))").path
+        let directory = try reports.privateDirectory("postrun").appendingPathComponent(ReportsDirectory.stampFormatter.string(from: Date())).path
         try await reports.writeDocument(command: "postrun", label: "final report", json: options.json) {
             var runner = PostRunner(environment: environment, postgres: stack.postgres, project: definition.settings.project,
                                     runStartedAt: started, incidents: incidents)

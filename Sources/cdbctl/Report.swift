@@ -23,7 +23,7 @@ struct Report: AsyncParsableCommand {
         let reportKind = kind
         let definition = try options.loadRunbook()
         let (environment, stack) = try options.stackEnvironment()
-        let reports = ReportsDirectory(path: options.reportsDir)
+        let reports = ReportsDirectory(path: options.reportsDir, mask: SecretMask(environment: environment))
         let runStartedAt = RunJournal(reportsDirectory: options.reportsDir).current()?.startedAt
         var judgement: ReviewJudgement?
         try await reports.writeDocument(command: "report \(kind.rawValue)", label: "report", json: options.json) {
@@ -31,7 +31,7 @@ struct Report: AsyncParsableCommand {
                 .build(reportKind, runStartedAt: runStartedAt)
             judgement = data.judgement
             let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",
-                                      outputDirectory: reports.root.appendingPathComponent(reportKind.rawValue).path)
+                                      outputDirectory: try reports.privateDirectory(reportKind.rawValue).path, mask: reports.mask)
             return (data, try writer.write(data))
         }
         guard let judgement, !judgement.passed else { return }

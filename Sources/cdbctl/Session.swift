@@ -36,7 +36,7 @@ extension GlobalOptions {
     func session(command: String) async throws -> PhaseSession {
         let definition = try loadRunbook()
         let (environment, stack) = try stackEnvironment()
-        let reports = ReportsDirectory(path: reportsDir)
+        let reports = ReportsDirectory(path: reportsDir, mask: SecretMask(environment: environment))
         let lock: RunLock
         do {
             lock = try RunLock(directory: reportsDir, command: command)
@@ -119,14 +119,16 @@ struct PhaseSession {
     func finish(_ record: PhaseRecord, failed: Bool) async throws(CommandFailure) {
         let paths = try? reports.save(record)
         reports.audit(command: command, action: "verdict", outcome: record.verdict.rawValue, detail: paths?.json ?? "record not written")
+        // Masked like the record: under cron this output is the job's log (reports/cron/<id>.log).
+        let mask = reports.mask
         if json {
-            print(TableOutput.json(record))
+            print(mask.apply(TableOutput.json(record)))
         } else {
             print(TableOutput.table(
                 headers: ["STEP", "SEED", "SEVERITY", "STATUS", "DETAIL"],
-                rows: record.results.map { [$0.id, $0.seed, $0.severity.rawValue, $0.status.rawValue.uppercased(), $0.detail] },
+                rows: record.results.map { [$0.id, $0.seed, $0.severity.rawValue, $0.status.rawValue.uppercased(), mask.apply($0.detail)] },
                 statusColumn: 3))
-            record.notes.forEach { print($0) }
+            record.notes.forEach { print(mask.apply($0)) }
             print("\n\(record.phase.rawValue): \(record.verdict)")
             if let paths { print("record: \(paths.markdown)") } else { print("warning: could not write the record under \(reports.root.path)") }
         }

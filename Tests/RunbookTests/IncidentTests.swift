@@ -59,6 +59,26 @@ struct IncidentTests {
         #expect(saved == "one\tletter\n1\tx\n")
     }
 
+    @Test("evidence is the operator's alone and never holds a secret: the database password and a URL's password are masked")
+    func evidenceMasked() async throws {
+        var fixture = try await EngineFixture()
+        let password = try #require(fixture.executor.environment["POSTGRES_PASSWORD"])
+        try #require(password.count >= SecretMask.minimumLength)
+        try "SELECT '\(password)' AS leaked, 'smtp://alerts:Sm7p-pw9@mail.example.org' AS url\n"
+            .write(to: fixture.directory.appendingPathComponent("leak.sql"), atomically: true, encoding: .utf8)
+        let incident = context(fixture, kind: "data-stop", service: "cdb_ws")
+        fixture.executor.command.incident = incident
+        let result = try #require(try await fixture.run("""
+              - { id: evidence, title: E, seed: "5.6", check: { type: evidence, services: [], stats: false, sql: [leak.sql] } }
+        """)["evidence"])
+        #expect(result.status == .pass, "\(result.detail)")
+        let path = incident.directory + "/leak.tsv"
+        let saved = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(saved == "leaked\turl\n****\tsmtp://alerts:****@mail.example.org\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.attributesOfItem(atPath: incident.directory)[.posixPermissions] as? Int == 0o700)
+    }
+
     @Test("cdbctl incident: an unknown kind is a usage error with a suggestion; without an engine it asks for --service")
     func command() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -84,11 +104,11 @@ struct IncidentTests {
         }
         let noBackup = try await run(["database-restore", "--yes"])
         #expect(noBackup.status == 2)
-        #expect(noBackup.output.contains("refused: 'restore-database' destroys data and there is no backup in"), "\(noBackup.output)")
+        #expect(noBackup.output.contains("refused: 'restore-database' destroys data and there is no verified backup in"), "\(noBackup.output)")
 
         let backups = reports.appendingPathComponent("backups")
         try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
-        try Data("dump".utf8).write(to: backups.appendingPathComponent("claire_de_binare-20261125T000000Z.dump"))
+        try writeVerifiedDump("dump", at: backups.appendingPathComponent("claire_de_binare-20261125T000000Z.dump"))
         let unconfirmed = try await run(["database-restore", "--recreate-volume"])
         #expect(unconfirmed.status == 2)
         #expect(unconfirmed.output.contains("refused: 'restore-volume-removed' destroys data; run again with --yes"), "\(unconfirmed.output)")

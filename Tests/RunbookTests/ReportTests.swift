@@ -62,7 +62,7 @@ struct ReportTests {
         #expect(data.containersProblem?.contains("Docker engine not reachable") == true)
 
         let output = fixture.directory.appendingPathComponent("reports/daily")
-        let path = try ReportWriter(templatesDirectory: repositoryTemplates, outputDirectory: output.path).write(data)
+        let path = try ReportWriter(templatesDirectory: repositoryTemplates, outputDirectory: output.path, mask: .urlPasswordsOnly).write(data)
         let markdown = try String(contentsOfFile: path, encoding: .utf8)
         #expect(markdown.contains("| 3 | 2 | 1 | 90.25 |"))
         #expect(markdown.contains("| ETHUSDT | BUY | 1.5 | 3000 | 3100 | 150 |"))
@@ -166,6 +166,7 @@ struct PostRunAfterStopTests {
                                         environment: ["PGPASSWORD": postgres.password ?? "", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? ""],
                                         timeout: .seconds(60))
         #expect(dump.status == 0, "\(dump.output)")
+        try recordVerification(ofDump: backups.appendingPathComponent("final.dump"))
         let started = Date().addingTimeInterval(-2 * 86_400)
         let logs = reports.appendingPathComponent("logs/20261202T000000Z")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)

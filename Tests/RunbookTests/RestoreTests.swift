@@ -63,13 +63,12 @@ struct RestoreTests {
         fixture.executor.command.confirmedDestructive = true
         let none = try #require(try await fixture.run(Self.restoreStep)["restore"])
         #expect(none.status == .fail)
-        #expect(none.detail.hasPrefix("refused: 'restore' destroys data and there is no backup in "), "\(none.detail)")
+        #expect(none.detail.hasPrefix("refused: 'restore' destroys data and there is no verified backup in "), "\(none.detail)")
 
         let folder = fixture.directory.appendingPathComponent("reports/backups")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let old = folder.appendingPathComponent("claire_de_binare-20261101T000000Z.dump")
-        try Data("not restored".utf8).write(to: old)
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-48 * 3600)], ofItemAtPath: old.path)
+        try writeVerifiedDump("not restored", at: old, modified: Date().addingTimeInterval(-48 * 3600))
         let stale = try #require(try await fixture.run(Self.restoreStep)["restore"])
         #expect(stale.status == .fail)
         #expect(stale.detail.contains("is 48 h old (allowed 24h"), "\(stale.detail)")

@@ -36,7 +36,7 @@ struct StackExecutorTests {
         #expect(result.status == .pass, "\(result.detail)")
         #expect(result.detail.contains("restores (0 signals)"))
         let files = try FileManager.default.contentsOfDirectory(atPath: fixture.directory.appendingPathComponent("reports/backups").path)
-        #expect(files.count == 1 && files[0].hasSuffix(".dump"))
+        #expect(files.count == 2 && files.contains { $0.hasSuffix(".dump") } && files.contains { $0.hasSuffix(".dump.verified.json") }, "\(files)")
         let db = try await PostgresConnection(fixture.executor.stack.postgres)
         let leftovers = try await db.query("SELECT datname FROM pg_database WHERE datname LIKE 'cdb_restore_check_%'")
         #expect(leftovers.count == 0)

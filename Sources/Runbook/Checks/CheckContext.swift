@@ -90,14 +90,19 @@ extension CheckContext {
         directory.hasPrefix("/") ? directory : reportsDirectory + "/" + directory
     }
 
-    /// The newest `*.dump` directly in `folder` (safety copies in subfolders never count), with its age in seconds.
-    static func newestBackup(in folder: String) -> (path: String, modified: Date, age: Double)? {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let newest = files.filter { $0.hasSuffix(".dump") }.compactMap { name -> (String, Date)? in
-            guard let modified = try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.modificationDate] as? Date else { return nil }
-            return (folder + "/" + name, modified)
-        }.max { $0.1 < $1.1 }
-        return newest.map { ($0.0, $0.1, Date().timeIntervalSince($0.1)) }
+    /// `outputFolder(directory)` created 0700, and the reports directory and those between tightened; its path.
+    func privateOutputFolder(_ directory: String) throws -> String {
+        let folder = outputFolder(directory)
+        try OperatorFiles.createPrivateDirectory(folder, under: reportsDirectory)
+        return folder
+    }
+
+    /// The run's secrets, hidden in every text a check writes.
+    var secretMask: SecretMask { SecretMask(environment: environment) }
+
+    /// `text` with the secrets masked, written 0600 and atomically: how a check keeps logs, evidence and reports.
+    func writeOperatorText(_ text: String, to path: String) throws {
+        try OperatorFiles.writePrivateText(text, to: path, masking: secretMask)
     }
 
     /// `pg_dump`/`pg_restore` connection arguments and environment for the stack's database.
@@ -121,17 +126,18 @@ extension CheckContext {
     }
 
     /// Why a destructive step may not run now, or nil when it may: it needs `--yes` and a backup younger
-    /// than `settings.destructive_backup_max_age` (seed §5.4: "NUR mit Backup!").
+    /// than `settings.destructive_backup_max_age` (seed §5.4: "NUR mit Backup!") that still matches its verification.
     func destructiveRefusal() -> String? {
         guard step.destructive else { return nil }
         let folder = outputFolder("backups")
         let maxAge = runbook.destructiveBackupMaxAge
-        guard let newest = Self.newestBackup(in: folder) else {
-            return "refused: '\(step.id)' destroys data and there is no backup in \(folder) to fall back on"
+        let candidates = BackupCandidates(folder: folder)
+        guard let newest = candidates.newest else {
+            return "refused: '\(step.id)' destroys data and there is no verified backup in \(folder) to fall back on\(candidates.skippedText)"
         }
         if newest.age > maxAge.seconds {
-            return "refused: '\(step.id)' destroys data and the newest backup \(newest.path) is \(Int(newest.age / 3600)) h old "
-                + "(allowed \(maxAge.secondsText), runbook.yaml settings.destructive_backup_max_age)"
+            return "refused: '\(step.id)' destroys data and the newest verified backup \(newest.path) is \(Int(newest.age / 3600)) h old "
+                + "(allowed \(maxAge.secondsText), runbook.yaml settings.destructive_backup_max_age)\(candidates.skippedText)"
         }
         guard command.confirmedDestructive else {
             return "refused: '\(step.id)' destroys data; run again with --yes (it would fall back on \(newest.path))"
@@ -142,9 +148,9 @@ extension CheckContext {
 
 /// The backups under the reports directory, for what reads them outside a check (the post-run after the stop).
 public enum Backups {
-    /// The newest `*.dump` directly in `folder`.
+    /// The newest verified `*.dump` directly in `folder` (`BackupCandidates`).
     public static func newest(in folder: String) -> String? {
-        CheckContext.newestBackup(in: folder)?.path
+        BackupCandidates(folder: folder).newest?.path
     }
 }
 

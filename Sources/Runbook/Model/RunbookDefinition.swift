@@ -77,6 +77,8 @@ public struct RunbookDefinition: Sendable {
     public var phases: [PhaseName: RunbookPhase]
     /// `notifications:`; nil when the file has none (nothing is sent).
     public var notifications: NotificationSettings?
+    /// When cron runs which cdbctl job (`cdbctl schedule`).
+    public var schedule = RunbookSchedule()
 
     public func phase(_ name: PhaseName) -> RunbookPhase {
         phases[name] ?? RunbookPhase(name: name, concurrency: 1, steps: [])
@@ -128,7 +130,7 @@ struct RunbookDecoder {
     static let stepOptions = ["recreate-volume"]
 
     func decode(_ root: YAMLNode) -> RunbookDefinition? {
-        guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "notifications", "phases"]) else { return nil }
+        guard let top = context.mapping(root, what: "runbook", allowedKeys: ["version", "settings", "notifications", "phases", "schedule"]) else { return nil }
         if let version = top.required("version", as: Int.self), version != 1 {
             context.error("runbook.version: this cdbctl reads version 1, got \(version)", at: top["version"]!.mark)
         }
@@ -142,7 +144,8 @@ struct RunbookDecoder {
                 phases[name] = decodePhase(name, pair.value)
             }
         }
-        return RunbookDefinition(file: context.file, settings: settings, phases: phases, notifications: notifications)
+        return RunbookDefinition(file: context.file, settings: settings, phases: phases, notifications: notifications,
+                                 schedule: decodeSchedule(top["schedule"]))
     }
 
     private func decodeSettings(_ node: YAMLNode?) -> RunbookSettings {

@@ -143,42 +143,14 @@ struct NotificationTransport: Sendable {
         case .log(let file):
             var line = NotificationPayload(delivery.notification, channel: delivery.channel).encoded()
             line.append(UInt8(ascii: "\n"))
-            return PrivateFile.append(line, to: file)
-        }
-    }
-}
-
-/// Files under reports/ only the owner may read: notifications can name what is wrong with the stack.
-enum PrivateFile {
-    /// Appends one line (O_APPEND keeps concurrent lines whole); nil when written, else why not.
-    static func append(_ bytes: [UInt8], to file: URL) -> String? {
-        do {
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            return "\(file.deletingLastPathComponent().path): cannot create the directory"
-        }
-        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return "\(file.path): \(String(cString: strerror(errno)))" }
-        defer { close(descriptor) }
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        return written == bytes.count ? nil : "\(file.path): \(String(cString: strerror(errno)))"
-    }
-
-    /// Replaces `file` whole: written to a 0600 temporary beside it, then renamed over it.
-    static func replace(_ data: Data, at file: URL) throws {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(getpid()).tmp")
-        unlink(temporary.path)
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw ReportError(message: "\(temporary.path): \(String(cString: strerror(errno)))") }
-        // No fsync, as for every state file under reports/: it would block a thread of Swift's two-thread pool on
-        // a busy disk, and a ledger lost to a power cut only costs a repeated notification.
-        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
-        guard written == data.count, rename(temporary.path, file.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw ReportError(message: "\(file.path): cannot write (\(reason))")
+            // Private like every file under reports/: notifications can name what is wrong with the stack.
+            do {
+                try OperatorFiles.createPrivateDirectory(file.deletingLastPathComponent().path)
+                try OperatorFiles.appendPrivateLine(Data(line), to: file.path)
+                return nil
+            } catch {
+                return "\(error)"
+            }
         }
     }
 }

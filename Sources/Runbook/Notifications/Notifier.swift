@@ -217,7 +217,8 @@ public actor Notifier {
 
     private func saveLedger(_ ledger: NotificationLedger, _ report: inout NotificationReport) {
         do {
-            try PrivateFile.replace(try ReportsDirectory.encoder.encode(ledger), at: stateFile)
+            try OperatorFiles.createPrivateDirectory(stateFile.deletingLastPathComponent().path)
+            try OperatorFiles.writePrivateFile(try ReportsDirectory.encoder.encode(ledger), to: stateFile.path)
         } catch {
             report.stateProblem = "\(error)"
         }

@@ -154,9 +154,14 @@ public enum AlarmNotes {
 /// The ledger's file, written atomically.
 public struct AlarmLedgerFile: Sendable {
     public var path: String
+    public var reportsDirectory: String
+    /// Applied when the ledger is saved; a ledger only loaded needs none.
+    public var mask: SecretMask
 
-    public init(reportsDirectory: String) {
+    public init(reportsDirectory: String, mask: SecretMask = .urlPasswordsOnly) {
         path = reportsDirectory + "/state/alarms.json"
+        self.reportsDirectory = reportsDirectory
+        self.mask = mask
     }
 
     public func load() -> AlarmLedger {
@@ -166,8 +171,8 @@ public struct AlarmLedgerFile: Sendable {
     }
 
     public func save(_ ledger: AlarmLedger) throws {
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        try ReportsDirectory.encoder.encode(ledger).write(to: URL(fileURLWithPath: path), options: .atomic)
+        // The alarms quote the steps' details: masked like the records they come from.
+        try OperatorFiles.writePrivateJSON(ledger, to: path, under: reportsDirectory, masking: mask)
     }
 }
 

@@ -33,16 +33,14 @@ public struct IncidentHistory: Sendable {
     }
 
     public func append(_ entry: IncidentEntry) throws {
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let incidents = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try OperatorFiles.createPrivateDirectory(incidents.path, under: incidents.deletingLastPathComponent().path)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(entry)
         line.append(UInt8(ascii: "\n"))
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard descriptor >= 0 else { throw ReportError(message: "cannot append to \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        try OperatorFiles.appendPrivateLine(line, to: path)
     }
 
     /// Earlier incidents of the same kind and service within `window` before `entry`.

@@ -1,11 +1,28 @@
 import Foundation
 
 /// The `reports/` directory: per-run records (JSON + Markdown), last results per phase, and the audit log.
+/// Everything written here is private to the operator (`OperatorFiles`) with the secrets masked.
 public struct ReportsDirectory: Sendable {
     public var root: URL
+    /// Applied to every record and audit line written; a directory only read from needs none.
+    public var mask: SecretMask
 
-    public init(path: String) {
+    public init(path: String, mask: SecretMask = .urlPasswordsOnly) {
         root = URL(fileURLWithPath: path)
+        self.mask = mask
+    }
+
+    /// `reports/<relative>` created (with `reports/` itself) 0700, looser ones tightened; its path.
+    @discardableResult
+    public func privateDirectory(_ relative: String = "") throws -> URL {
+        let directory = relative.isEmpty ? root : root.appendingPathComponent(relative)
+        try OperatorFiles.createPrivateDirectory(directory.path, under: root.path)
+        return directory
+    }
+
+    /// `text`, masked, to `path` (0600, atomically).
+    public func writeText(_ text: String, to path: String) throws {
+        try OperatorFiles.writePrivateText(text, to: path, masking: mask)
     }
 
     private var stateDirectory: URL { root.appendingPathComponent("state") }
@@ -28,17 +45,16 @@ public struct ReportsDirectory: Sendable {
     /// Writes the run's JSON and Markdown records and makes it the phase's last state; returns both paths.
     @discardableResult
     public func save(_ record: PhaseRecord) throws -> (json: String, markdown: String) {
-        let directory = root.appendingPathComponent(record.phase.rawValue)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        let directory = try privateDirectory(record.phase.rawValue)
+        try privateDirectory("state")
         let stamp = Self.stampFormatter.string(from: record.startedAt)
         let json = directory.appendingPathComponent("\(record.phase.rawValue)-\(stamp).json")
         let markdown = directory.appendingPathComponent("\(record.phase.rawValue)-\(stamp).md")
-        let data = try Self.encoder.encode(record)
-        try data.write(to: json, options: .atomic)
-        try Data(RecordMarkdown.render(record).utf8).write(to: markdown, options: .atomic)
+        let text = String(decoding: try Self.encoder.encode(record), as: UTF8.self)
+        try writeText(text, to: json.path)
+        try writeText(RecordMarkdown.render(record), to: markdown.path)
         // Written last and atomically: a run that dies half-way never leaves a torn state file behind.
-        try data.write(to: stateDirectory.appendingPathComponent("\(record.phase.rawValue).json"), options: .atomic)
+        try writeText(text, to: stateDirectory.appendingPathComponent("\(record.phase.rawValue).json").path)
         return (json.path, markdown.path)
     }
 
@@ -46,18 +62,10 @@ public struct ReportsDirectory: Sendable {
     /// `<phase>/env-<stamp>.env`, readable by the owner alone: it holds the stack's passwords, and the data
     /// volumes answer only to them.
     public func backUpEnvFile(_ path: String, phase: PhaseName, at time: Date = Date()) throws -> String {
-        let directory = root.appendingPathComponent(phase.rawValue)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let directory = try privateDirectory(phase.rawValue)
         let copy = directory.appendingPathComponent("env-\(Self.stampFormatter.string(from: time)).env").path
-        // Created 0600 before a byte is written, so no other user can ever read the passwords in it.
-        let descriptor = open(copy, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: copy]) }
-        defer { close(descriptor) }
-        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == data.count, fchmod(descriptor, 0o600) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: copy])
-        }
+        // Unmasked on purpose: the copy is what the data volumes are opened with again.
+        try OperatorFiles.writePrivateFile(try Data(contentsOf: URL(fileURLWithPath: path)), to: copy)
         return copy
     }
 

@@ -180,9 +180,11 @@ public enum RunTransitions {
 /// `reports/state/run.json`: the current run, written atomically (a crash never leaves half a file).
 public struct RunJournal: Sendable {
     public var path: String
+    public var reportsDirectory: String
 
     public init(reportsDirectory: String) {
         path = reportsDirectory + "/state/run.json"
+        self.reportsDirectory = reportsDirectory
     }
 
     public func current() -> RunRecord? {
@@ -191,8 +193,7 @@ public struct RunJournal: Sendable {
     }
 
     public func save(_ run: RunRecord) throws {
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        try ReportsDirectory.encoder.encode(run).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try OperatorFiles.writePrivateJSON(run, to: path, under: reportsDirectory, masking: .urlPasswordsOnly)
     }
 
     /// Applies `transition` to the current run and saves the result; returns it.

@@ -11,12 +11,14 @@ public final class RunLock {
     public private(set) var staleHolder: String?
 
     public init(directory: String, command: String) throws(LockHeld) {
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? OperatorFiles.createPrivateDirectory(directory)
         path = directory + "/.cdbctl.lock"
         // Close-on-exec: a command the run starts (compose, pg_dump, a test build) must not inherit the descriptor,
         // or the flock would outlive a crashed run for as long as that command runs.
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw LockHeld(holder: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        // A lock file from before reports/ was private is tightened like every file cdbctl writes there.
+        fchmod(descriptor, 0o600)
         let previous = Self.read(descriptor)
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

@@ -6,7 +6,7 @@ import RedisClient
 import StackContract
 import YAMLParser
 
-/// `type: restore`: the newest backup of `directory` restored over the database (`pg_restore --clean`, one
+/// `type: restore`: the newest verified backup of `directory` (`BackupCandidates`) restored over the database (`pg_restore --clean`, one
 /// transaction), its row counts verified; then `replayGroup` is set back to the backup's time so the writer stores
 /// again what came later (idempotent by event id). Destructive.
 public struct RestoreCheck: CheckType {
@@ -31,7 +31,8 @@ extension CheckContext {
 
     fileprivate func restore(directory: String, replayGroup: String?, timeout: Duration) async throws -> CheckOutcome {
         let folder = outputFolder(directory)
-        guard let backup = Self.newestBackup(in: folder) else { return .fail("no backup in \(folder)") }
+        let candidates = BackupCandidates(folder: folder)
+        guard let backup = candidates.newest else { return .fail("no verified backup in \(folder)\(candidates.skippedText)") }
         let postgres = stack.postgres
         let client = postgresClientArguments()
         // One transaction: a restore that fails half-way leaves the database as it was.
@@ -55,7 +56,7 @@ extension CheckContext {
             if actual != expected { mismatches.append("\(table) has \(actual) rows, the backup \(expected)") }
         }
         guard mismatches.isEmpty else { return .fail("restored \(backup.path) but " + mismatches.joined(separator: "; "), figures: figures) }
-        var detail = "restored \(backup.path) (\(Int(backup.age / 60)) min old): " + counts.joined(separator: ", ")
+        var detail = "restored \(backup.path) (\(Int(backup.age / 60)) min old\(candidates.skippedText)): " + counts.joined(separator: ", ")
         if let replayGroup { detail += "; " + (try await replay(since: backup, group: replayGroup)) }
         return .pass(detail, figures: figures)
     }
@@ -75,7 +76,7 @@ extension CheckContext {
     /// Sets `group` back to a minute before the backup was taken on every stream the writer consumes (`order_results`
     /// too: it completes the `orders` rows), so the writer stores again what came after it; the rows it already has
     /// are recognised by event id.
-    fileprivate func replay(since backup: (path: String, modified: Date, age: Double), group: String) async throws -> String {
+    fileprivate func replay(since backup: VerifiedBackup, group: String) async throws -> String {
         let name = URL(fileURLWithPath: backup.path).deletingPathExtension().lastPathComponent
         let taken = name.split(separator: "-").last.flatMap { ReportsDirectory.stampFormatter.date(from: String($0)) } ?? backup.modified
         let from = StreamID(milliseconds: UInt64(max(0, taken.timeIntervalSince1970 * 1000 - 60_000)))

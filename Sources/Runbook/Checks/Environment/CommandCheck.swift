@@ -43,9 +43,8 @@ extension CheckContext {
                 ? (lastLines.isEmpty ? "no output" : "last output: " + lastLines)
                 : "failed: " + counts.failedNames.map { "\"\($0)\"" }.joined(separator: ", ")
             // The whole output is kept: a red test step is investigated from it, not from five lines.
-            let log = outputFolder("commands") + "/\(ReportsDirectory.stampFormatter.string(from: Date()))-\(arguments.last ?? "command").log"
-            try? FileManager.default.createDirectory(atPath: outputFolder("commands"), withIntermediateDirectories: true)
-            let kept = (try? Data(result.output.utf8).write(to: URL(fileURLWithPath: log))) != nil ? " (output: \(log))" : ""
+            let log = try? privateOutputFolder("commands") + "/\(ReportsDirectory.stampFormatter.string(from: Date()))-\(arguments.last ?? "command").log"
+            let kept = log.flatMap { log in (try? writeOperatorText(result.output, to: log)).map { " (output: \(log))" } } ?? ""
             return .fail("\(command) exited \(result.status)\(tally); \(why)\(kept)", figures: figures)
         }
         guard minimumPassed == 0 || counts.passed >= minimumPassed else {

@@ -45,12 +45,12 @@ public struct EvidenceCheck: CheckType {
 extension CheckContext {
     fileprivate func evidence(services: [String], logLines: Int, stats: Bool, status: [String], sql: [String: String]) async throws -> CheckOutcome {
         guard let incident = command.incident else { return .fail("evidence is gathered by a playbook (cdbctl incident <kind>)") }
-        let folder = incident.directory
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try privateOutputFolder(incident.directory)
         var saved: [String] = []
         var problems: [String] = []
         func save(_ name: String, _ text: String) throws {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(folder)/\(name)"), options: .atomic)
+            // Container logs and /status carry what the services were configured with: masked like every record.
+            try writeOperatorText(text, to: "\(folder)/\(name)")
             saved.append(name)
         }
         do {

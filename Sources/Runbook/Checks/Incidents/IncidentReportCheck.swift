@@ -20,8 +20,7 @@ public struct IncidentReportCheck: CheckType {
 
 extension CheckContext {
     fileprivate func incidentReport(directory: String) async throws -> CheckOutcome {
-        let folder = outputFolder(directory)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = try privateOutputFolder(directory)
         let now = Date()
         var text = ["# Emergency stop", "", "- Date: \(ISO8601DateFormatter().string(from: now))", "- Reason: \(command.stopReason ?? "(none given)")", "",
                     "## Container status before the stop", "", "| Container | State | Health | Restarts |", "|---|---|---|---|"]
@@ -38,7 +37,7 @@ extension CheckContext {
         }
         text += ["## Next steps", "", "- Root-cause analysis", "- Bug fix", "- New test start after validation (cdbctl preflight, go, start)"]
         let path = "\(folder)/emergency-stop-\(ReportsDirectory.stampFormatter.string(from: now)).md"
-        try Data((text.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try writeOperatorText(text.joined(separator: "\n") + "\n", to: path)
         return .pass("incident report \(path)")
     }
 }
