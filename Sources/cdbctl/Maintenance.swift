@@ -105,7 +105,13 @@ struct RunRecordsCommand {
                 throw CommandFailure.usage("\(service): no container in project '\(definition.settings.project)'")
             }
             if action == .stop { try journal.save(transition(run)) }
-            _ = try await engine.perform(action, on: container)
+            do {
+                _ = try await engine.perform(action, on: container)
+            } catch {
+                // A stop that did not happen holds nothing.
+                if action == .stop { try? journal.save(run) }
+                throw error
+            }
             if action != .stop { try journal.save(transition(run)) }
         } catch let failure as CommandFailure {
             throw failure

@@ -30,10 +30,23 @@ struct Monitor: AsyncParsableCommand {
     var remediate = false
 
     func run() async throws {
-        let session = try await options.session(command: remediate ? "monitor --remediate" : "monitor")
-        let run = session.journal.current()
+        var session = try await options.session(command: remediate ? "monitor --remediate" : "monitor")
+        let run: RunRecord?
+        do {
+            run = try session.journal.load()
+        } catch {
+            // Without the run the cycle cannot tell a hold from a crash: it fails closed, remediating nothing.
+            await session.notify([Notification(kind: .alarmOpened, severity: .critical, key: "alarm:run-unreadable", title: "The run's record is unreadable",
+                                               body: "\(error)", time: Date(), runID: nil)], action: "notify run-unreadable")
+            session.lock.release()
+            throw CommandFailure.failed("\(error): nothing watched or remediated until it is repaired or moved aside")
+        }
         if let run, try await unwatched(run, session) { return }
         if let run { await releaseRestartedHolds(of: run, session) }
+        // A cycle of an earlier run is no baseline: its growth, its restart counts and its time say nothing about this one.
+        if let started = run?.startedAt, let previous = session.executor.command.previousCycle, previous.startedAt < started {
+            session.executor.command.previousCycle = nil
+        }
         let maintenance = session.journal.current()?.status == .maintenance
         var alarms: [Alarm] = []
         var record = try await session.runPhase(.monitor) { results in
@@ -41,16 +54,22 @@ struct Monitor: AsyncParsableCommand {
             return (AlarmTable.verdict(alarms), alarms.map { "ALARM \($0.severity.rawValue.uppercased()): \($0.message)" + ($0.playbook.map { " → cdbctl incident \($0)" } ?? "") })
         }
         record.alarms = alarms
+        let file = AlarmLedgerFile(reportsDirectory: session.reports.root.path, mask: session.reports.mask)
+        var ledger = loadLedger(file, into: &record)
         if maintenance {
+            // Crashes while the operator works are theirs: the next cycle counts from what Docker says now.
+            ledger.rebase(restartCounts: restartCounts(in: record, session))
+            save(ledger, to: file, noting: &record)
             record.notes.append("maintenance: \(alarms.count) alarm\(alarms.count == 1 ? "" : "s") not raised, nothing remediated (cdbctl maintenance end)")
             try await session.finish(record, failed: false)
             return
         }
-        let (changes, open) = recordInLedger(&record, session)
-        // Before any remediation: the operator hears of the alarm even when a playbook hangs.
-        let runID = session.journal.current()?.id
-        await session.notify(changes.map { Notification($0, at: record.startedAt, runID: runID) }, escalating: open.map(OpenAlarm.init),
+        let changes = recordCycle(&record, in: &ledger, session)
+        // Before any remediation: the operator hears of the alarm even when a playbook hangs. The ledger is saved after
+        // the delivery, so a cdbctl killed in between announces the changes again (the Notifier drops repeats).
+        await session.notify(changes.map { Notification($0, at: record.startedAt, runID: run?.id) }, escalating: ledger.open.map(OpenAlarm.init),
                              action: "notify alarms")
+        save(ledger, to: file, noting: &record)
         if remediate {
             await session.withRunner { await Remediation.run(for: &record, with: $0) }
         }
@@ -93,28 +112,56 @@ struct Monitor: AsyncParsableCommand {
         }
     }
 
-    /// The cycle's alarms into the ledger: lifecycle notes, crash loops as alarms of their own, the verdict again.
-    private func recordInLedger(_ record: inout PhaseRecord, _ session: PhaseSession) -> (changes: [AlarmChange], open: [LedgerAlarm]) {
-        let file = AlarmLedgerFile(reportsDirectory: session.reports.root.path, mask: session.reports.mask)
-        var ledger = file.load()
-        let crashSteps = Set(session.definition.phase(.monitor).steps.filter { ($0.check as? ContainersCheck)?.maxNewRestarts != nil }.map(\.id))
-        var restartCounts: [String: Int] = [:]
-        for result in record.results where crashSteps.contains(result.id) {
-            for (key, value) in result.figures where key.hasPrefix("restarts.") { restartCounts[String(key.dropFirst("restarts.".count))] = Int(value) }
+    /// The ledger, or a fresh one when its file is unreadable (moved aside, said in the record): the alarms it held
+    /// open again in this cycle if they still hold.
+    private func loadLedger(_ file: AlarmLedgerFile, into record: inout PhaseRecord) -> AlarmLedger {
+        do {
+            return try file.load()
+        } catch {
+            let aside = file.path + ".unreadable-" + ReportsDirectory.stampFormatter.string(from: Date())
+            try? FileManager.default.moveItem(atPath: file.path, toPath: aside)
+            record.notes.append("warning: \(error); moved to \(aside), alarms counted afresh")
+            return AlarmLedger()
         }
+    }
+
+    private func save(_ ledger: AlarmLedger, to file: AlarmLedgerFile, noting record: inout PhaseRecord) {
+        do {
+            try file.save(ledger)
+        } catch {
+            record.notes.append("warning: the alarm ledger (\(file.path)) not written: \(error)")
+        }
+    }
+
+    /// Docker's restart counts as the crash-counting steps saw them.
+    private func restartCounts(in record: PhaseRecord, _ session: PhaseSession) -> [String: Int] {
+        let crashSteps = session.definition.crashCountingSteps
+        var counts: [String: Int] = [:]
+        for result in record.results where crashSteps.contains(result.id) {
+            for (key, value) in result.figures where key.hasPrefix("restarts.") { counts[String(key.dropFirst("restarts.".count))] = Int(value) }
+        }
+        return counts
+    }
+
+    /// The cycle's alarms into the ledger: lifecycle notes, crash loops and a missed cycle as alarms of their own, the
+    /// verdict again.
+    private func recordCycle(_ record: inout PhaseRecord, in ledger: inout AlarmLedger, _ session: PhaseSession) -> [AlarmChange] {
         var passed = Set(record.results.filter { $0.status == .pass }.map(\.id))
         if let gap = CycleGap.alarm(previous: session.executor.command.previousCycle?.startedAt, now: record.startedAt,
                                     interval: Self.cycleInterval, hostBootedAt: CycleGap.hostBootTime()) {
             record.alarms.append(gap)
             record.notes.append("ALARM \(gap.severity.rawValue.uppercased()): \(gap.message)")
         } else {
-            passed.insert("missed-cycle")
+            passed.insert(CycleGap.alarmKey)
         }
-        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts, at: record.startedAt,
+        // An alarm whose step the runbook no longer has can never pass again: it ends here.
+        let steps = Set(session.definition.phase(.monitor).steps.map(\.id))
+        passed.formUnion(ledger.open.map(\.key).filter { !steps.contains($0) && $0 != CycleGap.alarmKey && !AlarmLedger.isCrashLoop($0) })
+        let changes = ledger.record(alarms: record.alarms, passed: passed, restartCounts: restartCounts(in: record, session), at: record.startedAt,
                                     run: session.journal.current()?.id)
         for change in changes {
             let alarm = change.alarm
-            if alarm.key.hasPrefix("crash-loop:") {
+            if AlarmLedger.isCrashLoop(alarm.key) {
                 if case .resolved = change {} else {
                     record.alarms.append(Alarm(step: alarm.key, severity: alarm.severity, message: alarm.message, playbook: nil))
                 }
@@ -122,11 +169,6 @@ struct Monitor: AsyncParsableCommand {
             record.notes.append(AlarmNotes.line(for: change))
         }
         record.verdict = AlarmTable.verdict(record.alarms)
-        do {
-            try file.save(ledger)
-        } catch {
-            record.notes.append("warning: the alarm ledger (\(file.path)) not written: \(error)")
-        }
-        return (changes, ledger.open)
+        return changes
     }
 }

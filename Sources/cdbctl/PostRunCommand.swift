@@ -38,7 +38,7 @@ struct PostRun: AsyncParsableCommand {
                 let cycles = monitorCycles(since: started, definition: definition, reports: reports)
                 runner.postgres = restored.database
                 runner.system = .archive(logsDirectory: archive.logsDirectory,
-                                         crashes: AlarmLedgerFile(reportsDirectory: options.reportsDir).load().crashesThisRun,
+                                         crashes: (try? AlarmLedgerFile(reportsDirectory: options.reportsDir).load())?.crashesThisRun ?? [:],
                                          cyclesUp: cycles.up, cycles: cycles.total)
                 runner.source = "the final backup \(archive.backup) and the logs archived in \(archive.logsDirectory) (the stack is down)"
             }
@@ -59,7 +59,7 @@ struct PostRun: AsyncParsableCommand {
 
     /// The monitor cycles of the run, and how many found every container up (their crash step passed).
     private func monitorCycles(since start: Date?, definition: RunbookDefinition, reports: ReportsDirectory) -> (up: Int, total: Int) {
-        let crashSteps = Set(definition.phase(.monitor).steps.filter { ($0.check as? ContainersCheck)?.maxNewRestarts != nil }.map(\.id))
+        let crashSteps = definition.crashCountingSteps
         let records = reports.records(of: .monitor).filter { $0.startedAt >= (start ?? .distantPast) }
         let up = records.filter { record in record.results.contains { crashSteps.contains($0.id) && $0.status == .pass } }.count
         return (up, records.count)

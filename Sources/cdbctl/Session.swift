@@ -3,7 +3,6 @@ import Foundation
 import Primitives
 import Runbook
 import struct Runbook.Notification
-import Primitives
 import StackContract
 
 extension GlobalOptions {
@@ -146,13 +145,14 @@ struct PhaseSession {
         await notify([notification], action: "notify \(notification.kind.rawValue)")
     }
 
-    /// Delivers through runbook.yaml's channels, and escalates `open` alarms that outlasted a level of the chain.
+    /// Delivers through runbook.yaml's channels, and, given the open alarms (a monitor cycle, every one, even with
+    /// none open: that is what forgets the escalations of alarms that ended), escalates those that outlasted a level.
     /// A delivery that fails is a warning line and an audit entry, never the command's outcome.
-    func notify(_ notifications: [Notification], escalating open: [OpenAlarm] = [], action: String) async {
-        guard let settings = definition.notifications, !(notifications.isEmpty && open.isEmpty) else { return }
+    func notify(_ notifications: [Notification], escalating open: [OpenAlarm]? = nil, action: String) async {
+        guard let settings = definition.notifications, !(notifications.isEmpty && open == nil) else { return }
         let notifier = Notifier(settings: settings, environment: executor.environment, reportsDirectory: reports.root, project: definition.settings.project)
         var reportsMade = [await notifier.deliver(notifications, now: Date())]
-        if !open.isEmpty { reportsMade.append(await notifier.escalate(open: open, now: Date())) }
+        if let open { reportsMade.append(await notifier.escalate(open: open, now: Date())) }
         for report in reportsMade {
             if report.hasProblems {
                 StandardError.write("cdbctl: warning: notification not delivered everywhere: \(report.problemSummary)\n")

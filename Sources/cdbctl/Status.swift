@@ -18,7 +18,12 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let stack = try options.settings()
         let reports = ReportsDirectory(path: options.reportsDir)
-        let run = RunJournal(reportsDirectory: options.reportsDir).current()
+        // An unreadable record is said, never shown as "no run" or "no alarms".
+        var unreadable: [String] = []
+        var run: RunRecord?
+        do { run = try RunJournal(reportsDirectory: options.reportsDir).load() } catch { unreadable.append("\(error)") }
+        var ledger = AlarmLedger()
+        do { ledger = try AlarmLedgerFile(reportsDirectory: options.reportsDir).load() } catch { unreadable.append("\(error)") }
         var risk: Result<RiskStatus, any Error>?
         if run.map({ $0.status.isLive }) ?? true, let base = stack.services.first(where: { $0.name == "cdb_risk" })?.baseURL {
             do {
@@ -27,9 +32,9 @@ struct Status: AsyncParsableCommand {
                 risk = .failure(error)
             }
         }
-        let overview = RunOverview(time: Date(), run: run, risk: risk, ledger: AlarmLedgerFile(reportsDirectory: options.reportsDir).load(),
+        let overview = RunOverview(time: Date(), run: run, risk: risk, ledger: ledger,
                                    incidents: IncidentHistory(reportsDirectory: options.reportsDir).entries(),
-                                   lastCycle: reports.lastRecord(of: .monitor))
+                                   lastCycle: reports.lastRecord(of: .monitor), unreadable: unreadable)
         print(options.json ? TableOutput.json(overview) : overview.lines.joined(separator: "\n"))
     }
 }

@@ -63,7 +63,7 @@ struct RunLifecycleCommandTests {
         let back = try await cdbctl("monitor")
         #expect(back.status == 0)
         #expect(back.output.contains("alarm resolved: CRITICAL bus"), "\(back.output)")
-        let ledger = AlarmLedgerFile(reportsDirectory: directory.appendingPathComponent("reports").path).load()
+        let ledger = try AlarmLedgerFile(reportsDirectory: directory.appendingPathComponent("reports").path).load()
         #expect(ledger.open.isEmpty && ledger.resolved.map(\.key) == ["bus"])
 
         #expect(try await cdbctl("stop").status == 0)

@@ -37,6 +37,14 @@ struct RunTransitionTests {
         #expect(RunTransitions.released(resumed, service: "cdb_ws", by: "operator", at: t0) == resumed, "releasing what is not held changes nothing")
     }
 
+    @Test("a container held already keeps its first hold: a breaker run again each cycle moves neither its time nor its owner")
+    func firstHoldKept() {
+        let running = RunTransitions.started(RunTransitions.go(nil, at: t0), at: t0)
+        let operatorHold = RunTransitions.held(running, hold("cdb_execution", by: "operator", at: 60))
+        let again = RunTransitions.held(operatorHold, hold("cdb_execution", by: "playbook risk-limit", at: 4 * 3600))
+        #expect(again.holds == [hold("cdb_execution", by: "operator", at: 60)])
+    }
+
     @Test("maintenance returns to the status it interrupted, paused included; it is refused on a stopped run and twice")
     func maintenance() throws {
         let running = RunTransitions.started(RunTransitions.go(nil, at: t0), at: t0)
@@ -94,6 +102,32 @@ struct AlarmLedgerTests {
         guard case .resolved(let ended)? = resolved.first else { Issue.record("expected a resolution, got \(resolved)"); return }
         #expect(ended.resolvedAt == t0.addingTimeInterval(3 * cycle) && ended.cycles == 2)
         #expect(ledger.open.isEmpty && ledger.resolved.count == 1)
+    }
+
+    @Test("a new run resolves the last run's open alarms and forgets its crashes")
+    func newRun() {
+        var ledger = AlarmLedger()
+        _ = ledger.record(alarms: [alarm("database")], passed: [], restartCounts: ["cdb_core": 0], at: t0, run: "run-1")
+        _ = ledger.record(alarms: [alarm("database")], passed: [], restartCounts: ["cdb_core": 2], at: t0.addingTimeInterval(cycle), run: "run-1")
+        let next = ledger.record(alarms: [], passed: [], restartCounts: ["cdb_core": 2], at: t0.addingTimeInterval(86_400), run: "run-2")
+        #expect(next.map(\.alarm.key) == ["database"])
+        if case .resolved? = next.first {} else { Issue.record("expected the old run's alarm resolved, got \(next)") }
+        #expect(ledger.open.isEmpty && ledger.crashes.isEmpty && ledger.crashesThisRun.isEmpty && ledger.runID == "run-2")
+    }
+
+    @Test("an unreadable ledger file is an error naming it, never an empty ledger")
+    func unreadableLedger() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdb-ledger-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = AlarmLedgerFile(reportsDirectory: directory)
+        #expect(try file.load() == AlarmLedger(), "no file yet: a fresh ledger")
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        try "{ torn".write(toFile: file.path, atomically: true, encoding: .utf8)
+        let error = #expect(throws: ReportError.self) { try file.load() }
+        #expect(error?.message.contains("alarms.json is unreadable") == true)
+        try "{ torn".write(toFile: directory + "/state/run.json", atomically: true, encoding: .utf8)
+        #expect(throws: ReportError.self) { try RunJournal(reportsDirectory: directory).load() }
+        #expect(RunJournal(reportsDirectory: directory).current() == nil)
     }
 
     @Test("a warning that becomes critical is reported as worsened")

@@ -84,6 +84,11 @@ public struct RunbookDefinition: Sendable {
         phases[name] ?? RunbookPhase(name: name, concurrency: 1, steps: [])
     }
 
+    /// The monitor steps that count Docker's restarts against the previous cycle: the crashes Docker repaired.
+    public var crashCountingSteps: Set<String> {
+        Set(phase(.monitor).steps.filter { ($0.check as? ContainersCheck)?.maxNewRestarts != nil }.map(\.id))
+    }
+
     /// Every step of every phase, in file order.
     public var allSteps: [RunbookStep] {
         PhaseName.allCases.flatMap { phase($0).steps }

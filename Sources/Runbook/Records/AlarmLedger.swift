@@ -1,5 +1,6 @@
 import Foundation
 import Primitives
+import TradeStore
 
 /// One alarm as it lives across monitor cycles: opened once, seen again each cycle it persists, resolved by the
 /// first cycle whose step passes again.
@@ -71,13 +72,21 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
     /// counts from the crash check. Returns what changed, crash loops included.
     public mutating func record(alarms: [Alarm], passed: Set<String>, restartCounts counts: [String: Int], at time: Date,
                                 run: String? = nil) -> [AlarmChange] {
+        var changes: [AlarmChange] = []
         if run != runID {
+            // A new run starts with a clean slate: the last run's alarms end with it, its crashes count no more.
+            for var alarm in open {
+                alarm.resolvedAt = time
+                resolved.append(alarm)
+                changes.append(.resolved(alarm))
+            }
+            open = []
+            crashes = []
             runID = run
             crashesThisRun = [:]
         }
         var current = alarms.map { (key: $0.step, severity: $0.severity, message: $0.message, playbook: $0.playbook) }
-        current += crashLoops(counts, at: time).map { (key: "crash-loop:\($0.service)", severity: .critical, message: $0.message, playbook: nil) }
-        var changes: [AlarmChange] = []
+        current += crashLoops(counts, at: time).map { (key: Self.crashLoopPrefix + $0.service, severity: .critical, message: $0.message, playbook: nil) }
         for alarm in current {
             if let index = open.firstIndex(where: { $0.key == alarm.key }) {
                 let worsened = open[index].severity == .warning && alarm.severity == .critical
@@ -95,10 +104,9 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
             }
         }
         let seen = Set(current.map(\.key))
-        let crashLoopPrefix = "crash-loop:"
         for alarm in open where !seen.contains(alarm.key) {
             // A crash loop ends when its window holds fewer crashes than make one; a step's alarm when the step passed.
-            let over = alarm.key.hasPrefix(crashLoopPrefix) || passed.contains(alarm.key)
+            let over = Self.isCrashLoop(alarm.key) || passed.contains(alarm.key)
             guard over else { continue }
             var ended = alarm
             ended.resolvedAt = time
@@ -109,6 +117,16 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
         open.removeAll { resolvedKeys.contains($0.key) }
         if resolved.count > Self.resolvedKept { resolved.removeFirst(resolved.count - Self.resolvedKept) }
         return changes
+    }
+
+    static let crashLoopPrefix = "crash-loop:"
+
+    public static func isCrashLoop(_ key: String) -> Bool { key.hasPrefix(crashLoopPrefix) }
+
+    /// Takes Docker's counts as the new baseline without counting crashes (a maintenance cycle: what happened while the
+    /// operator worked is theirs).
+    public mutating func rebase(restartCounts counts: [String: Int]) {
+        restartCounts.merge(counts) { _, new in new }
     }
 
     /// Adds the crashes since the last cycle and returns the services whose crashes within the window make a loop.
@@ -164,10 +182,14 @@ public struct AlarmLedgerFile: Sendable {
         self.mask = mask
     }
 
-    public func load() -> AlarmLedger {
-        guard let data = FileManager.default.contents(atPath: path),
-              let ledger = try? ReportsDirectory.decoder.decode(AlarmLedger.self, from: data) else { return AlarmLedger() }
-        return ledger
+    /// The ledger; a fresh one when there is no file yet; an error naming the file when it cannot be read.
+    public func load() throws(ReportError) -> AlarmLedger {
+        guard let data = FileManager.default.contents(atPath: path) else { return AlarmLedger() }
+        do {
+            return try ReportsDirectory.decoder.decode(AlarmLedger.self, from: data)
+        } catch {
+            throw ReportError(message: "\(path) is unreadable (\((error as? DecodingError)?.summary ?? "\(error)"))")
+        }
     }
 
     public func save(_ ledger: AlarmLedger) throws {
@@ -179,6 +201,9 @@ public struct AlarmLedgerFile: Sendable {
 /// The time between two cycles, judged: a cycle that comes late means cron stopped, a lock was stuck or the host
 /// slept; one after a reboot says so. Nothing outside the cycles can tell, so each cycle looks back at the last.
 public enum CycleGap {
+    /// The alarm's name in the ledger and the notifications.
+    public static let alarmKey = "missed-cycle"
+
     /// How late a cycle may come before the gap is an alarm: cron's own jitter and a long previous cycle fit in it.
     public static let grace: TimeInterval = 30 * 60
 
@@ -195,7 +220,7 @@ public enum CycleGap {
         } else {
             message += ": cycles were missed (cron stopped, a cdbctl run held the lock, or the host slept): crontab -l, reports/cron/*.log"
         }
-        return Alarm(step: "missed-cycle", severity: .warning, message: message, playbook: nil)
+        return Alarm(step: alarmKey, severity: .warning, message: message, playbook: nil)
     }
 
     /// When the host booted (`btime` of /proc/stat), nil where that cannot be read.

@@ -1,4 +1,5 @@
 import Foundation
+import TradeStore
 
 /// Where a paper run stands. A run begins with GO and ends analysed; in between the monitor, the playbooks
 /// and the operator move it, and every cycle reads it to know what is deliberate.
@@ -149,10 +150,11 @@ public enum RunTransitions {
         return run
     }
 
-    /// A container stopped on purpose; holding a trading service pauses a running run.
+    /// A container stopped on purpose; holding a trading service pauses a running run. A container held already
+    /// keeps its first hold: who stopped it and since when (a breaker run again each cycle changes neither).
     public static func held(_ current: RunRecord, _ hold: ContainerHold) -> RunRecord {
         var run = current
-        run.holds.removeAll { $0.service == hold.service }
+        guard run.hold(for: hold.service) == nil else { return run }
         run.holds.append(hold)
         if run.status == .running, RunRecord.tradingServices.contains(hold.service) {
             run.change(to: .paused, by: hold.by, reason: "\(hold.service) held: \(hold.reason)", at: hold.since)
@@ -187,9 +189,20 @@ public struct RunJournal: Sendable {
         self.reportsDirectory = reportsDirectory
     }
 
-    public func current() -> RunRecord? {
+    /// The run, nil when none is on record; an error naming the file when it is there but cannot be read (a
+    /// caller that acts on holds must not take that for "no run").
+    public func load() throws(ReportError) -> RunRecord? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return try? ReportsDirectory.decoder.decode(RunRecord.self, from: data)
+        do {
+            return try ReportsDirectory.decoder.decode(RunRecord.self, from: data)
+        } catch {
+            throw ReportError(message: "\(path) is unreadable (\((error as? DecodingError)?.summary ?? "\(error)"))")
+        }
+    }
+
+    /// The run for readers that only show it; nil when none is on record or it is unreadable.
+    public func current() -> RunRecord? {
+        (try? load()) ?? nil
     }
 
     public func save(_ run: RunRecord) throws {

@@ -36,12 +36,15 @@ public struct RunOverview: Sendable, Codable {
     public var openAlarms: [LedgerAlarm]
     public var incidentsThisRun: [IncidentEntry]
     public var lastCycle: Cycle?
+    /// Records under reports/ that exist but cannot be read.
+    public var unreadable: [String]
 
     public static let plannedDays = 7
 
     public init(time: Date, run: RunRecord?, risk: Result<RiskStatus, any Error>?, ledger: AlarmLedger,
-                incidents: [IncidentEntry], lastCycle: PhaseRecord?) {
+                incidents: [IncidentEntry], lastCycle: PhaseRecord?, unreadable: [String] = []) {
         self.time = time
+        self.unreadable = unreadable
         self.run = run
         day = run?.day(at: time)
         plannedDays = Self.plannedDays
@@ -60,7 +63,7 @@ public struct RunOverview: Sendable, Codable {
 
     /// Human lines: what `cdbctl status` prints.
     public var lines: [String] {
-        var lines: [String] = []
+        var lines = unreadable.map { "UNREADABLE: \($0)" }
         if let run {
             var head = "run \(run.id): \(run.status.rawValue.uppercased())"
             if let day { head += ", day \(day) of \(plannedDays)" + (day > plannedDays && !run.status.isOver ? " (past the planned end: cdbctl stop)" : "") }
@@ -102,7 +105,7 @@ public struct RunOverview: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case time, run, day, trading
+        case time, run, day, trading, unreadable
         case plannedDays = "planned_days"
         case tradingUnavailable = "trading_unavailable"
         case openAlarms = "open_alarms"

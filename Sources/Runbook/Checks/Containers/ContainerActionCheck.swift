@@ -44,9 +44,11 @@ extension CheckContext {
                 continue
             }
             // The hold is written before the stop, so a crash in between never leaves an unexplained stopped container.
-            if action == .stop || action == .pause { try recordHold(on: service) }
+            // A hold that cannot be written never keeps the stop from happening (the breaker, the emergency stop):
+            // the step says so, and the monitor then sees an unexplained stop.
+            if action == .stop || action == .pause, let problem = recordHold(on: service) { done.append(problem) }
             let changed = try await engine.perform(action, on: container)
-            if action == .start || action == .restart || action == .unpause { try releaseHold(on: service) }
+            if action == .start || action == .restart || action == .unpause, let problem = releaseHold(on: service) { done.append(problem) }
             done.append(changed ? "\(action.rawValue) \(service)" : "\(service) already \(action == .stop ? "stopped" : action == .pause ? "paused" : "running")")
         }
         return problems.isEmpty ? .pass(done.joined(separator: ", ")) : .fail((problems + done).joined(separator: "; "))
@@ -60,17 +62,28 @@ extension CheckContext {
         return (command.actor, command.stopReason.map { "\(step.id): \($0)" } ?? step.id)
     }
 
-    /// Records a stop on purpose in the run (when there is one), so the monitor never takes it for a crash.
-    fileprivate func recordHold(on service: String) throws {
+    /// Records a stop on purpose in the run (when there is one), so the monitor never takes it for a crash; returns
+    /// why it could not, if so.
+    fileprivate func recordHold(on service: String) -> String? {
         let journal = RunJournal(reportsDirectory: reportsDirectory)
-        guard let run = journal.current(), !run.status.isOver else { return }
+        guard let run = journal.current(), !run.status.isOver else { return nil }
         let (by, reason) = holder
-        try journal.save(RunTransitions.held(run, ContainerHold(service: service, by: by, reason: reason, since: Date())))
+        do {
+            try journal.save(RunTransitions.held(run, ContainerHold(service: service, by: by, reason: reason, since: Date())))
+            return nil
+        } catch {
+            return "warning: the hold on \(service) not recorded in \(journal.path) (\(error)): the monitor will take the stop for a crash"
+        }
     }
 
-    fileprivate func releaseHold(on service: String) throws {
+    fileprivate func releaseHold(on service: String) -> String? {
         let journal = RunJournal(reportsDirectory: reportsDirectory)
-        guard let run = journal.current(), run.hold(for: service) != nil else { return }
-        try journal.save(RunTransitions.released(run, service: service, by: holder.by, at: Date()))
+        guard let run = journal.current(), run.hold(for: service) != nil else { return nil }
+        do {
+            try journal.save(RunTransitions.released(run, service: service, by: holder.by, at: Date()))
+            return nil
+        } catch {
+            return "warning: the hold on \(service) not ended in \(journal.path) (\(error)): cdbctl release \(service) ends it"
+        }
     }
 }

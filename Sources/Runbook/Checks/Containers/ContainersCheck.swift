@@ -96,6 +96,7 @@ extension CheckContext {
             }
             if issues.isEmpty { healthy += 1 } else { problems.append("\(service) " + issues.joined(separator: ", ")) }
         }
+        if problems.isEmpty, healthy == 0, !held.isEmpty { return .skip(held.joined(separator: "; ")) }
         let deployed = wanted.count - notDeployed.count - held.count
         var summary = "\(healthy)/\(deployed) \(check.requireHealthy ? "healthy" : "running")"
         if !held.isEmpty { summary += "; \(held.joined(separator: "; "))" }

@@ -12,8 +12,9 @@ public struct DataGrowthCheck: CheckType {
     public static let typeName = "data_growth"
     public static let keys = ["must_grow", "window"]
 
-    /// The tables counted; `must_grow` names some of them (never text that reaches SQL otherwise).
-    static let tables = ["signals", "orders", "trades", "positions", "portfolio_snapshots"]
+    /// The event tables whose newest row's `timestamp` `must_grow` may judge (never text that reaches SQL otherwise);
+    /// positions are counted but have no event time.
+    static let tables = ["signals", "orders", "trades", "portfolio_snapshots"]
 
     public static func decode(from reader: CheckReader) -> DataGrowthCheck? {
         let mustGrow = reader.strings("must_grow") ?? ["signals"]

@@ -46,11 +46,12 @@ extension CheckContext {
             ?? check.services.map { ($0, baseURL(of: $0).map { $0 + check.path }) }
         var problems: [String] = []
         var passed: [String] = []
+        var held: [String] = []
         var figures: [String: Double] = [:]
         for (name, url) in targets {
             // A service stopped on purpose does not answer, and is not meant to.
             if check.url == nil, let hold = hold(on: name) {
-                passed.append("\(name) \(Self.heldText(hold))")
+                held.append("\(name) \(Self.heldText(hold))")
                 continue
             }
             guard let url else {
@@ -85,6 +86,9 @@ extension CheckContext {
                 problems.append("\(error)")
             }
         }
-        return problems.isEmpty ? .pass(passed.joined(separator: ", "), figures: figures) : .fail(problems.joined(separator: "; "), figures: figures)
+        // Nothing read is no pass: an alarm on a held service's figures stays open until they can be read again.
+        if problems.isEmpty, passed.isEmpty, !held.isEmpty { return .skip(held.joined(separator: "; ")) }
+        let detail = (passed + held).joined(separator: ", ")
+        return problems.isEmpty ? .pass(detail, figures: figures) : .fail((problems + held).joined(separator: "; "), figures: figures)
     }
 }
