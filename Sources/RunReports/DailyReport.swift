@@ -91,11 +91,18 @@ public struct ReportBuilder: Sendable {
     public var environment: [String: String]
     public var stack: StackSettings
     public var project: String
+    /// The services the review expects running (the stack's, less those that may be absent).
+    public var expectedServices: [String]
+    /// Services the run holds on purpose: shown, never judged unhealthy.
+    public var heldServices: Set<String>
 
-    public init(environment: [String: String], stack: StackSettings, project: String) {
+    public init(environment: [String: String], stack: StackSettings, project: String, expectedServices: [String] = stackServices,
+                heldServices: Set<String> = []) {
         self.environment = environment
         self.stack = stack
         self.project = project
+        self.expectedServices = expectedServices
+        self.heldServices = heldServices
     }
 
     /// `runStartedAt`: the run's start, so a review on day 1 expects a day's figures only pro rata.
@@ -155,9 +162,14 @@ public struct ReportBuilder: Sendable {
     private func judge(_ kind: ReportKind, _ data: ReportData, _ db: PostgresConnection, windowHours: Double) async throws -> [ReviewItem] {
         var items: [ReviewItem] = []
         if kind.includesOvernightLogs {
-            let unhealthy = data.containers.filter { $0.state != "running" || !["healthy", "no healthcheck"].contains($0.health) }
-            items.append(ReviewItem(id: "containers-healthy", title: "Containers not running and healthy", value: Double(data.containersProblem == nil ? unhealthy.count : 1),
-                                    expected: data.containersProblem.map { "0 (not readable: \($0))" } ?? "0", passed: data.containersProblem == nil && unhealthy.isEmpty))
+            // A container missing is no more healthy than one exited; one held on purpose is neither.
+            let unhealthy = data.containers.filter { !heldServices.contains($0.service) && ($0.state != "running" || !["healthy", "no healthcheck"].contains($0.health)) }
+                .map(\.service) + expectedServices.filter { service in !heldServices.contains(service) && !data.containers.contains { $0.service == service } }
+            let held = heldServices.isEmpty ? "" : " (held, not judged: \(heldServices.sorted().joined(separator: ", ")))"
+            items.append(ReviewItem(id: "containers-healthy", title: "Containers not running and healthy" + (unhealthy.isEmpty ? "" : ": \(unhealthy.joined(separator: ", "))"),
+                                    value: Double(data.containersProblem == nil ? unhealthy.count : 1),
+                                    expected: (data.containersProblem.map { "0 (not readable: \($0))" } ?? "0") + held,
+                                    passed: data.containersProblem == nil && unhealthy.isEmpty))
             let errors = data.overnightLogs.reduce(0) { $0 + $1.matches }
             items.append(ReviewItem(id: "overnight-errors", title: "ERROR / CRITICAL lines overnight", value: Double(errors),
                                     expected: data.logsProblem.map { "0 (not readable: \($0))" } ?? "0", passed: data.logsProblem == nil && errors == 0))

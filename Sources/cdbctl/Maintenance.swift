@@ -47,7 +47,10 @@ struct Hold: AsyncParsableCommand {
     func run() async throws {
         let records = RunRecordsCommand(options: options, command: "hold \(service)")
         try await records.withContainer(service, .stop) { run in
-            RunTransitions.held(run, ContainerHold(service: service, by: "operator", reason: reason, since: Date()))
+            // The operator's decision replaces a playbook's hold (one a failed playbook left behind, say).
+            var replaced = run
+            replaced.holds.removeAll { $0.service == service }
+            return RunTransitions.held(replaced, ContainerHold(service: service, by: "operator", reason: reason, since: Date()))
         }
     }
 }

@@ -147,6 +147,12 @@ struct Monitor: AsyncParsableCommand {
     /// verdict again.
     private func recordCycle(_ record: inout PhaseRecord, in ledger: inout AlarmLedger, _ session: PhaseSession) -> [AlarmChange] {
         var passed = Set(record.results.filter { $0.status == .pass }.map(\.id))
+        if let run = session.journal.current() {
+            for orphan in OrphanedHolds.alarms(run, incidents: IncidentHistory(reportsDirectory: session.reports.root.path).entries()) {
+                record.alarms.append(orphan)
+                record.notes.append("ALARM \(orphan.severity.rawValue.uppercased()): \(orphan.message)")
+            }
+        }
         if let gap = CycleGap.alarm(previous: session.executor.command.previousCycle?.startedAt, now: record.startedAt,
                                     interval: Self.cycleInterval, hostBootedAt: CycleGap.hostBootTime()) {
             record.alarms.append(gap)

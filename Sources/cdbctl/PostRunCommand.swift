@@ -46,10 +46,16 @@ struct PostRun: AsyncParsableCommand {
             let analysis = try await runner.analyse(exportingTo: directory)
             return (analysis, try runner.write(analysis, templatesDirectory: options.projectDirectory + "/templates", directory: directory))
         }
-        // The final report of a stopped run closes it; a post-run during the run is an interim look.
+        // The final report of a stopped run closes it; a post-run during the run is an interim look. Under the lock and
+        // against the record as it is now: a GO for the next run may have come while the report was written.
         if let run, run.status == .stopped {
             do {
-                try journal.save(RunTransitions.analysed(run, at: Date()))
+                let lock = try options.lockForRecords(command: "postrun")
+                defer { lock.release() }
+                try journal.update { current in
+                    guard let current, current.id == run.id, current.status == .stopped else { return current ?? run }
+                    return RunTransitions.analysed(current, at: Date())
+                }
                 reports.audit(command: "postrun", action: "run analysed", outcome: RunStatus.analysed.rawValue, detail: run.id)
             } catch {
                 reports.audit(command: "postrun", action: "run analysed", outcome: "not written", detail: "\(error)")

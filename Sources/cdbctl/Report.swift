@@ -24,10 +24,14 @@ struct Report: AsyncParsableCommand {
         let definition = try options.loadRunbook()
         let (environment, stack) = try options.stackEnvironment()
         let reports = ReportsDirectory(path: options.reportsDir, mask: SecretMask(environment: environment))
-        let runStartedAt = RunJournal(reportsDirectory: options.reportsDir).current()?.startedAt
+        let run = RunJournal(reportsDirectory: options.reportsDir).current()
+        let runStartedAt = run?.startedAt
+        let optional = Set(definition.phase(.monitor).steps.compactMap { $0.check as? ContainersCheck }.flatMap(\.optional))
         var judgement: ReviewJudgement?
         try await reports.writeDocument(command: "report \(kind.rawValue)", label: "report", json: options.json) {
-            let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project)
+            let data = try await ReportBuilder(environment: environment, stack: stack, project: definition.settings.project,
+                                               expectedServices: stackServices.filter { !optional.contains($0) },
+                                               heldServices: Set(run?.holds.map(\.service) ?? []))
                 .build(reportKind, runStartedAt: runStartedAt)
             judgement = data.judgement
             let writer = ReportWriter(templatesDirectory: options.projectDirectory + "/templates",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runbook
+import struct Runbook.Notification
 import YAMLParser
 
 /// `cdbctl stop` (seed §7.1) and `cdbctl stop --emergency --reason "…"` (§7.2).
@@ -37,6 +38,8 @@ struct Stop: AsyncParsableCommand {
         let mode: StopMode = emergency ? .emergency : .planned
         await StopPlan(mode: mode, positionWait: positionWait).prepare(&session.definition, &session.executor, reason: reason)
         session.reports.audit(command: "stop", action: emergency ? "emergency stop" : "planned stop", outcome: "begin", detail: reason ?? "")
+        // A stop run again after one that did not finish: the cycles have been reporting it as an alarm.
+        let resumesUnfinishedStop = session.journal.current()?.status == .stopping
         if let run = session.journal.current(), !run.status.isOver {
             session.updateRun("stopping") { _ in RunTransitions.stopping(run, mode: mode, reason: reason, at: Date()) }
         }
@@ -45,6 +48,11 @@ struct Stop: AsyncParsableCommand {
         }
         if record.verdict == .stopped, let run = session.journal.current(), run.status == .stopping {
             session.updateRun("stopped") { _ in RunTransitions.stopped(run, mode: mode, at: record.finishedAt) }
+            if resumesUnfinishedStop {
+                await session.notify([Notification(kind: .alarmResolved, severity: .critical, key: "alarm:stop-unfinished", title: "The stop finished",
+                                                   body: "run \(run.id) stopped at \(ISO8601DateFormatter().string(from: record.finishedAt))",
+                                                   time: record.finishedAt, runID: run.id)], action: "notify stop-unfinished resolved")
+            }
         }
         try await session.finish(record, failed: !record.verdict.succeeded)
     }

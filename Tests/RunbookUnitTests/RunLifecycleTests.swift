@@ -176,3 +176,27 @@ struct CycleGapTests {
                                hostBootedAt: previous.addingTimeInterval(-86_400)) == nil, "a boot before the previous cycle is old news")
     }
 }
+
+@Suite("A hold a failed playbook left behind")
+struct OrphanedHoldTests {
+    @Test("a hold whose incident ended UNRESOLVED warns; one whose incident resolved, or is still running, or the operator's, does not")
+    func orphans() {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        var run = RunTransitions.started(RunTransitions.go(nil, at: t0), at: t0)
+        run.holds = [
+            ContainerHold(service: "cdb_db_writer", by: "playbook database-restore", reason: "r", since: t0, incident: "restore-1"),
+            ContainerHold(service: "cdb_execution", by: "playbook risk-limit", reason: "r", since: t0, incident: "risk-1"),
+            ContainerHold(service: "cdb_prometheus", by: "playbook resource-shortage", reason: "r", since: t0, incident: "relief-1"),
+            ContainerHold(service: "cdb_core", by: "operator", reason: "r", since: t0),
+        ]
+        let incidents = [
+            IncidentEntry(id: "restore-1", kind: "database-restore", service: "cdb_postgres", time: t0, outcome: nil),
+            IncidentEntry(id: "restore-1", kind: "database-restore", service: "cdb_postgres", time: t0, outcome: "UNRESOLVED"),
+            IncidentEntry(id: "risk-1", kind: "risk-limit", service: "cdb_execution", time: t0, outcome: "RESOLVED"),
+            IncidentEntry(id: "relief-1", kind: "resource-shortage", service: "cdb_core", time: t0, outcome: nil),
+        ]
+        let alarms = OrphanedHolds.alarms(run, incidents: incidents)
+        #expect(alarms.map(\.step) == ["held-by-failed-playbook:cdb_db_writer"])
+        #expect(alarms.first?.severity == .warning && alarms.first?.message.contains("ended UNRESOLVED") == true)
+    }
+}

@@ -153,6 +153,20 @@ public struct AlarmLedger: Sendable, Codable, Equatable {
     }
 }
 
+/// Holds a playbook left behind when it did not resolve its incident (the restore failed after stopping the writer):
+/// nobody decided to keep that container stopped, so each cycle warns until it is started or released.
+public enum OrphanedHolds {
+    public static func alarms(_ run: RunRecord, incidents: [IncidentEntry]) -> [Alarm] {
+        run.holds.compactMap { hold in
+            guard let id = hold.incident, let entry = incidents.last(where: { $0.id == id }),
+                  let outcome = entry.outcome, outcome != Verdict.resolved.rawValue else { return nil }
+            return Alarm(step: "held-by-failed-playbook:\(hold.service)", severity: .warning,
+                         message: "\(hold.service) stopped by \(hold.by) in incident \(id), which ended \(outcome): start it (cdbctl release \(hold.service)) or hold it on purpose (cdbctl hold \(hold.service) --reason …)",
+                         playbook: nil)
+        }
+    }
+}
+
 /// How a change reads in a cycle's notes and the timeline.
 public enum AlarmNotes {
     public static func line(for change: AlarmChange) -> String {

@@ -30,12 +30,15 @@ public struct ContainerHold: Sendable, Codable, Equatable {
     public var by: String
     public var reason: String
     public var since: Date
+    /// The incident whose playbook stopped it: a playbook that did not resolve leaves a hold nobody meant to keep.
+    public var incident: String?
 
-    public init(service: String, by: String, reason: String, since: Date) {
+    public init(service: String, by: String, reason: String, since: Date, incident: String? = nil) {
         self.service = service
         self.by = by
         self.reason = reason
         self.since = since
+        self.incident = incident
     }
 }
 

@@ -69,7 +69,8 @@ extension CheckContext {
         guard let run = journal.current(), !run.status.isOver else { return nil }
         let (by, reason) = holder
         do {
-            try journal.save(RunTransitions.held(run, ContainerHold(service: service, by: by, reason: reason, since: Date())))
+            try journal.save(RunTransitions.held(run, ContainerHold(service: service, by: by, reason: reason, since: Date(),
+                                                                    incident: command.incident?.entry.id)))
             return nil
         } catch {
             return "warning: the hold on \(service) not recorded in \(journal.path) (\(error)): the monitor will take the stop for a crash"
