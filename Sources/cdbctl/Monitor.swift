@@ -23,8 +23,10 @@ struct Monitor: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    /// Seed §4: a cycle every 4 hours; a longer gap is the missed-cycle alarm.
-    static let cycleInterval = Duration.seconds(4 * 3600)
+    /// Seed §4: a cycle every 4 hours, unless runbook.yaml's schedule says otherwise; a longer gap is the missed-cycle alarm.
+    static func cycleInterval(_ definition: RunbookDefinition) -> Duration {
+        definition.schedule.longestGap(of: "monitor") ?? .seconds(4 * 3600)
+    }
 
     @Flag(help: "Hand each alarm to its incident playbook (seed §4.2's action column) right after the cycle.")
     var remediate = false
@@ -154,7 +156,7 @@ struct Monitor: AsyncParsableCommand {
             }
         }
         if let gap = CycleGap.alarm(previous: session.executor.command.previousCycle?.startedAt, now: record.startedAt,
-                                    interval: Self.cycleInterval, hostBootedAt: CycleGap.hostBootTime()) {
+                                    interval: Self.cycleInterval(session.definition), hostBootedAt: CycleGap.hostBootTime()) {
             record.alarms.append(gap)
             record.notes.append("ALARM \(gap.severity.rawValue.uppercased()): \(gap.message)")
         } else {

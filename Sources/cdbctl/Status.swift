@@ -34,7 +34,8 @@ struct Status: AsyncParsableCommand {
         }
         let overview = RunOverview(time: Date(), run: run, risk: risk, ledger: ledger,
                                    incidents: IncidentHistory(reportsDirectory: options.reportsDir).entries(),
-                                   lastCycle: reports.lastRecord(of: .monitor), unreadable: unreadable)
+                                   lastCycle: reports.lastRecord(of: .monitor), unreadable: unreadable,
+                                   schedule: (try? options.loadRunbook())?.schedule ?? RunbookSchedule())
         print(options.json ? TableOutput.json(overview) : overview.lines.joined(separator: "\n"))
     }
 }

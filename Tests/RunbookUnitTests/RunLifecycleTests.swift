@@ -1,5 +1,6 @@
 import Foundation
 @testable import Runbook
+import YAMLParser
 import Testing
 
 @Suite("The run's status across a week: GO, start, holds, maintenance, stop, post-run")
@@ -198,5 +199,31 @@ struct OrphanedHoldTests {
         let alarms = OrphanedHolds.alarms(run, incidents: incidents)
         #expect(alarms.map(\.step) == ["held-by-failed-playbook:cdb_db_writer"])
         #expect(alarms.first?.severity == .warning && alarms.first?.message.contains("ended UNRESOLVED") == true)
+    }
+}
+
+@Suite("The schedule's next job and the monitor's longest gap")
+struct ScheduleNextTests {
+    let mark = YAMLMark(line: 1, column: 1)
+
+    @Test("the next job after a time is the nearest firing, strictly later, across midnight and the week's end")
+    func next() throws {
+        let schedule = RunbookSchedule(entries: [
+            ScheduleEntry(id: "monitor", run: ["monitor", "--remediate"], timing: .every(minutes: 240), mark: mark),
+            ScheduleEntry(id: "morning-check", run: ["report", "morning"], timing: .at([TimeOfDay(hour: 9, minute: 0)!]),
+                          days: [.mon, .tue, .wed, .thu, .fri], mark: mark),
+        ])
+        // Saturday 2026-12-05 07:30 UTC: the monitor at 08:00, not Monday's morning check.
+        let saturday = Date(timeIntervalSince1970: 1_796_455_800)
+        let first = try #require(schedule.next(after: saturday))
+        #expect(first.entry.id == "monitor" && first.at == saturday.addingTimeInterval(1800))
+        // Exactly at 08:00 the next is 12:00: strictly later.
+        #expect(schedule.next(after: first.at)?.at == first.at.addingTimeInterval(4 * 3600))
+        let weekdays = RunbookSchedule(entries: [schedule.entries[1]])
+        let friday = Date(timeIntervalSince1970: 1_796_392_800)  // Friday 2026-12-04 14:00 UTC
+        #expect(weekdays.next(after: friday)?.at == Date(timeIntervalSince1970: 1_796_634_000), "Monday 09:00")
+        #expect(schedule.longestGap(of: "monitor") == .seconds(4 * 3600))
+        #expect(weekdays.longestGap(of: "report") == .seconds(72 * 3600), "Friday 09:00 to Monday 09:00")
+        #expect(weekdays.longestGap(of: "monitor") == nil)
     }
 }

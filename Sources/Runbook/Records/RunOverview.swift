@@ -1,4 +1,5 @@
 import Foundation
+import Primitives
 import StackContract
 
 /// `cdbctl status`: the run's state as the records under `reports/` and cdb_risk's `/status` tell it, the one
@@ -23,6 +24,8 @@ public struct RunOverview: Sendable, Codable {
         public var verdict: Verdict
         public var at: Date
         public var ageSeconds: Double
+        /// Older than the schedule allows (its longest gap and CycleGap's grace) while the run is live.
+        public var overdue: Bool
     }
 
     public var time: Date
@@ -38,12 +41,21 @@ public struct RunOverview: Sendable, Codable {
     public var lastCycle: Cycle?
     /// Records under reports/ that exist but cannot be read.
     public var unreadable: [String]
+    /// What cron runs next, by runbook.yaml's schedule (whether it is installed, `cdbctl schedule` tells).
+    public var nextJob: NextJob?
+
+    public struct NextJob: Sendable, Codable {
+        public var id: String
+        public var command: String
+        public var at: Date
+    }
 
     public static let plannedDays = 7
 
     public init(time: Date, run: RunRecord?, risk: Result<RiskStatus, any Error>?, ledger: AlarmLedger,
-                incidents: [IncidentEntry], lastCycle: PhaseRecord?, unreadable: [String] = []) {
+                incidents: [IncidentEntry], lastCycle: PhaseRecord?, unreadable: [String] = [], schedule: RunbookSchedule = RunbookSchedule()) {
         self.time = time
+        nextJob = schedule.next(after: time).map { NextJob(id: $0.entry.id, command: "cdbctl " + $0.entry.run.joined(separator: " "), at: $0.at) }
         self.unreadable = unreadable
         self.run = run
         day = run?.day(at: time)
@@ -58,7 +70,11 @@ public struct RunOverview: Sendable, Codable {
         openAlarms = ledger.open
         let since = run?.goAt ?? .distantPast
         incidentsThisRun = incidents.filter { $0.time >= since }
-        self.lastCycle = lastCycle.map { Cycle(verdict: $0.verdict, at: $0.finishedAt, ageSeconds: time.timeIntervalSince($0.finishedAt)) }
+        let allowed = (schedule.longestGap(of: "monitor") ?? .seconds(4 * 3600)).seconds + CycleGap.grace
+        self.lastCycle = lastCycle.map {
+            let age = time.timeIntervalSince($0.finishedAt)
+            return Cycle(verdict: $0.verdict, at: $0.finishedAt, ageSeconds: age, overdue: age > allowed && run?.status.isLive == true)
+        }
     }
 
     /// Human lines: what `cdbctl status` prints.
@@ -91,9 +107,13 @@ public struct RunOverview: Sendable, Codable {
         }
         lines.append("incidents this run: \(incidentsThisRun.count)" + (incidentsThisRun.last.map { ", last \($0.kind) of \($0.service) at \(Self.stamp($0.time)) (\($0.outcome ?? "open"))" } ?? ""))
         if let lastCycle {
-            lines.append("last cycle: \(lastCycle.verdict) at \(Self.stamp(lastCycle.at)) (\(Self.age(lastCycle.ageSeconds)) ago)")
+            lines.append("last cycle: \(lastCycle.verdict) at \(Self.stamp(lastCycle.at)) (\(Self.age(lastCycle.ageSeconds)) ago)"
+                + (lastCycle.overdue ? " OVERDUE: cron is not running the monitor (crontab -l, cdbctl schedule --install, reports/cron/monitor.log)" : ""))
         } else {
             lines.append("last cycle: none on record")
+        }
+        if let nextJob {
+            lines.append("next scheduled: \(nextJob.command) (\(nextJob.id)) at \(Self.stamp(nextJob.at)), in \(Self.age(nextJob.at.timeIntervalSince(time)))")
         }
         return lines
     }
@@ -106,6 +126,7 @@ public struct RunOverview: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case time, run, day, trading, unreadable
+        case nextJob = "next_job"
         case plannedDays = "planned_days"
         case tradingUnavailable = "trading_unavailable"
         case openAlarms = "open_alarms"

@@ -1,7 +1,38 @@
+import Foundation
+import Primitives
 import YAMLParser
 
 /// runbook.yaml's `schedule:`: which cdbctl jobs run when, in UTC (the seed's times).
 public struct RunbookSchedule: Sendable {
+    /// The next job cron runs after `time` (UTC), and when; nil for an empty schedule.
+    public func next(after time: Date) -> (entry: ScheduleEntry, at: Date)? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.weekday, .hour, .minute], from: time)
+        let week: Int = 7 * Weekday.minutesPerDay
+        let day: Int = (parts.weekday ?? 1) - 1
+        let now: Int = day * Weekday.minutesPerDay + (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
+        let startOfMinute = time.addingTimeInterval(-time.timeIntervalSince1970.truncatingRemainder(dividingBy: 60))
+        var best: (entry: ScheduleEntry, minutesAhead: Int)?
+        for entry in entries {
+            for minute in entry.utcMinutesOfWeek {
+                // Strictly later: 1 … a week ahead.
+                let ahead = (minute - now - 1 + week) % week + 1
+                if best == nil || ahead < best!.minutesAhead { best = (entry, ahead) }
+            }
+        }
+        return best.map { ($0.entry, startOfMinute.addingTimeInterval(Double($0.minutesAhead) * 60)) }
+    }
+
+    /// The longest gap between two runs of `job` (the monitor's: a later cycle is a missed one); nil when it never runs.
+    public func longestGap(of job: String) -> Duration? {
+        let minutes = entries.filter { $0.run.first == job }.flatMap(\.utcMinutesOfWeek).sorted()
+        guard let first = minutes.first else { return nil }
+        let following: [Int] = Array(minutes.dropFirst()) + [first + 7 * Weekday.minutesPerDay]
+        let longest = zip(minutes, following).map { $1 - $0 }.max() ?? 0
+        return .seconds(longest * 60)
+    }
+
     /// In file order.
     public var entries: [ScheduleEntry]
 
