@@ -212,7 +212,7 @@ cat "$work/report.txt"
 report_file=$(sed -n 's/^report: //p' "$work/report.txt")
 [ -n "$report_file" ] || fail "cdbctl report daily wrote no report (exit $status)"
 grep -q "^| cdb_core | running | healthy |" "$report_file" || fail "the daily report lacks the container table"
-if grep -qw "nil" "$report_file"; then fail "the daily report shows nil: $(grep -nw nil "$report_file" | head -n 3)"; fi
+if grep -qE '\*\* nil$' "$report_file"; then fail "the daily report shows nil for a problem: $(grep -nE '\*\* nil$' "$report_file" | head -n 3)"; fi
 if [ "$status" -eq 0 ]; then grep -q "^## Verdict: PASS" "$report_file" || fail "report exited 0 without a PASS verdict"
 elif [ "$status" -eq 1 ]; then grep -q "^## Verdict: FAIL" "$report_file" && grep -q "^FAIL " "$work/report.txt" || fail "report exited 1 without naming what failed"
 else fail "cdbctl report daily exited $status"; fi

@@ -42,10 +42,15 @@ public final class LocalPostgresServer: Sendable {
         child.reapInBackground { try? FileManager.default.removeItem(at: directory) }
     }
 
-    /// A client configuration for `database` on this server.
+    /// A client configuration for `database` on this server. Its connect timeout is generous: the test servers share
+    /// two cores with whole suites starting at once and, in the preflight, a running stack, and a connect that waits
+    /// its turn is no failure of the code under test.
     public func configuration(database: String = "claire_de_binare") -> PostgresConfiguration {
-        PostgresConfiguration(host: "127.0.0.1", port: port, user: user, password: password, database: database)
+        PostgresConfiguration(host: "127.0.0.1", port: port, user: user, password: password, database: database,
+                              connectTimeoutSeconds: Self.connectTimeoutSeconds)
     }
+
+    public static let connectTimeoutSeconds = 30
 
     /// Creates a database of its own for one test, so tests sharing the server never share data.
     @discardableResult

@@ -1,4 +1,5 @@
 import LocalServers
+import PostgresClient
 import Runbook
 import Testing
 
@@ -9,11 +10,13 @@ struct HealthSurveyTests {
         let redis = try await SharedServers.redis()
         let postgres = try await SharedServers.postgres()
         let absentPort = try freeLoopbackPort()
-        let settings = try StackSettings(environment: [
+        var settings = try StackSettings(environment: [
             "REDIS_PORT": "\(redis.port)", "POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": postgres.password,
             "CDB_WS_PORT": "\(absentPort)",
         ])
-        let results = await HealthSurvey(settings: settings, timeout: .seconds(20)).run()
+        // The shared test server may make a connect wait its turn (LocalPostgresServer.connectTimeoutSeconds).
+        settings.postgres.connectTimeoutSeconds = LocalPostgresServer.connectTimeoutSeconds
+        let results = await HealthSurvey(settings: settings, timeout: .seconds(40)).run()
         #expect(results.map(\.target) == ["redis", "postgres", "cdb_ws", "cdb_core", "cdb_risk", "cdb_execution", "cdb_db_writer"])
         #expect(results[0].status == .up)
         #expect(results[1].status == .up)
@@ -25,8 +28,9 @@ struct HealthSurveyTests {
     @Test("a wrong PostgreSQL password is down with the reason, not a pass")
     func wrongPassword() async throws {
         let postgres = try await SharedServers.postgres()
-        let settings = try StackSettings(environment: ["POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": "wrong-password"])
-        let result = await HealthSurvey(settings: settings).run()[1]
+        var settings = try StackSettings(environment: ["POSTGRES_PORT": "\(postgres.port)", "POSTGRES_PASSWORD": "wrong-password"])
+        settings.postgres.connectTimeoutSeconds = LocalPostgresServer.connectTimeoutSeconds
+        let result = await HealthSurvey(settings: settings, timeout: .seconds(40)).run()[1]
         #expect(result.status == .down)
         #expect(result.detail.contains("password authentication failed"))
     }

@@ -22,7 +22,9 @@ struct EngineFixture {
             "DOCKER_HOST": "unix://\(directory.path)/no-docker.sock",
         ]
         environment.merge(extra) { _, new in new }
-        let stack = try StackSettings(environment: environment)
+        var stack = try StackSettings(environment: environment)
+        // cdbctl's 3 s suits a stack of its own; these checks share the test server with whole suites (LocalPostgresServer).
+        stack.postgres.connectTimeoutSeconds = LocalPostgresServer.connectTimeoutSeconds
         let settings = try RunbookDefinition.parse("version: 1\nphases: {}\n", file: "runbook.yaml", baseDirectory: directory.path).settings
         executor = StackExecutor(environment: environment, stack: stack, runbook: settings, projectDirectory: directory.path,
                                  reportsDirectory: directory.appendingPathComponent("reports").path, previousCycle: previousCycle)
