@@ -99,8 +99,10 @@ struct RunRecordsCommand {
         let definition = try options.loadRunbook()
         let lock = try options.lockForRecords(command: command)
         defer { lock.release() }
-        guard let run = journal.current(), run.status.isLive else {
-            throw CommandFailure.usage("no live run on record (\(journal.current().map { "run is \($0.status.rawValue)" } ?? "none")): use scripts/stack.sh for the stack outside a run")
+        let current: RunRecord?
+        do { current = try journal.load() } catch { throw CommandFailure.failed("\(error): repair or move it aside first") }
+        guard let run = current, run.status.isLive else {
+            throw CommandFailure.usage("no live run on record (\(current.map { "run is \($0.status.rawValue)" } ?? "none")): use scripts/stack.sh for the stack outside a run")
         }
         do {
             let engine = try DockerEngine(environment: try options.environment(), project: definition.settings.project)
