@@ -25,6 +25,13 @@ struct EmailEndpoint: Sendable {
     var password: String?
     var from: String
     var recipients: [String]
+
+    /// An escalation level's own recipients (the addresses in `variable`) where it names some, else the channel's.
+    func recipients(escalatedBy variable: String?, environment: [String: String]) -> [String] {
+        guard let variable, let list = environment[variable] else { return recipients }
+        let own = NotificationChannel.addresses(list).filter(NotificationChannel.isAddress)
+        return own.isEmpty ? recipients : own
+    }
 }
 
 /// Whether a channel can send, and if not, why.

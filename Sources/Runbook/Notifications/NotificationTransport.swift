@@ -125,11 +125,7 @@ struct NotificationTransport: Sendable {
                 return "\(HTTPClient.serverName(url)): \(error.message) (curl error \(error.code))"
             }
         case .email(let endpoint):
-            var recipients = endpoint.recipients
-            if let variable = delivery.recipientsVariable, let list = environment[variable] {
-                let own = NotificationChannel.addresses(list).filter(NotificationChannel.isAddress)
-                if !own.isEmpty { recipients = own }
-            }
+            let recipients = endpoint.recipients(escalatedBy: delivery.recipientsVariable, environment: environment)
             let message = MailMessage.render(delivery.notification, from: endpoint.from, to: recipients, project: project)
             do {
                 try await http.sendMail(MailRequest(url: endpoint.smtpURL, username: endpoint.username, password: endpoint.password,
